@@ -1,0 +1,1 @@
+"""Pure types and rules. Imports nothing of the project outside `domain`, and does no I/O."""

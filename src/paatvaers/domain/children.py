@@ -1,0 +1,65 @@
+"""The child, the persons with custody, and address protection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from paatvaers.domain.cpr import Cpr
+
+
+class CustodyRole(StrEnum):
+    """`foraeldremyndighedsindehaverrolle` in CPR."""
+
+    MOTHER = "mother"
+    FATHER = "father"
+    OTHER = "other"  # e.g. a guardian appointed by the authorities
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyHolder:
+    """A person with parental authority (forældremyndighed) over the child."""
+
+    cpr: Cpr
+    name: str
+    role: CustodyRole
+    lives_with_child: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AddressProtection:
+    """Name and address protection (navne- og adressebeskyttelse) registered in CPR.
+
+    Authorities still see the data, but the platform must not show the child's address, school
+    or daycare to anyone who has no need for it: a school reveals where the child is."""
+
+    since: date
+    until: date | None  # lapses unless renewed
+
+    def active_on(self, day: date) -> bool:
+        return self.since <= day and (self.until is None or day <= self.until)
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    cpr: Cpr
+    name: str
+    municipality_code: str
+    custody: tuple[CustodyHolder, ...] = field(default=())
+    address_protection: AddressProtection | None = None
+
+    @property
+    def birth_date(self) -> date:
+        return self.cpr.birth_date
+
+    def age_on(self, day: date) -> int:
+        return self.cpr.age_on(day)
+
+    @property
+    def has_split_custody(self) -> bool:
+        """Joint custody held by parents who do not both live with the child."""
+        return len(self.custody) > 1 and not all(h.lives_with_child for h in self.custody)
+
+    def is_protected_on(self, day: date) -> bool:
+        return self.address_protection is not None and self.address_protection.active_on(day)

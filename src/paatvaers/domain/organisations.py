@@ -1,0 +1,72 @@
+"""Organisation units: the actors that can be involved with a child."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from paatvaers.domain.identifiers import Cvr, Gln, InstitutionNumber, Sor
+
+
+class UnitKind(StrEnum):
+    """What an organisation unit is. The first four are the professionals of the mission."""
+
+    CHILD_FAMILY = "child_family"  # municipal child/family department (Børne-/familieafdeling)
+    PPR = "ppr"  # municipal pedagogical-psychological counselling
+    BUP = "bup"  # regional child & adolescent psychiatry
+    GP = "gp"  # general practice
+    SCHOOL = "school"
+    DAYCARE = "daycare"
+
+    @property
+    def danish_name(self) -> str:
+        return _KIND_NAMES[self]
+
+    @property
+    def sector(self) -> Sector:
+        return _KIND_SECTOR[self]
+
+
+class Sector(StrEnum):
+    MUNICIPAL = "municipal"
+    HEALTH = "health"
+    EDUCATION = "education"
+
+
+_KIND_NAMES = {
+    UnitKind.CHILD_FAMILY: "Børne- og familieafdeling",
+    UnitKind.PPR: "PPR",
+    UnitKind.BUP: "Børne- og ungdomspsykiatri",
+    UnitKind.GP: "Almen praksis",
+    UnitKind.SCHOOL: "Skole",
+    UnitKind.DAYCARE: "Dagtilbud",
+}
+_KIND_SECTOR = {
+    UnitKind.CHILD_FAMILY: Sector.MUNICIPAL,
+    UnitKind.PPR: Sector.MUNICIPAL,
+    UnitKind.BUP: Sector.HEALTH,
+    UnitKind.GP: Sector.HEALTH,
+    UnitKind.SCHOOL: Sector.EDUCATION,
+    UnitKind.DAYCARE: Sector.EDUCATION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnit:
+    """A unit with the identifiers its registers give it. Municipal units live in
+    FK Organisation (UUID) under the municipality's CVR; health units have SOR codes and a
+    GLN on the health data network; schools and daycares have a STIL institution number."""
+
+    id: uuid.UUID
+    kind: UnitKind
+    name: str
+    municipality_code: str | None = None
+    region: str | None = None
+    cvr: Cvr | None = None
+    fk_org_uuid: uuid.UUID | None = None
+    sor: Sor | None = None
+    gln: Gln | None = None
+    institution_number: InstitutionNumber | None = None
+    phone: str | None = None
+    email: str | None = None
