@@ -87,7 +87,7 @@ class Appointment:
     replaces_id: uuid.UUID | None = None  # set on the new appointment when one was moved
 
     def __post_init__(self) -> None:
-        if self.start.tzinfo is None:
+        if self.start.tzinfo is None or (self.end is not None and self.end.tzinfo is None):
             raise ValueError("appointment times must carry a time zone")
         if self.end is not None and self.end < self.start:
             raise ValueError("an appointment cannot end before it starts")

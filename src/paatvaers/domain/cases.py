@@ -64,7 +64,7 @@ class KleNumber:
     value: str
 
     def __post_init__(self) -> None:
-        if not _KLE.match(self.value):
+        if not _KLE.fullmatch(self.value):
             raise InvalidKle(f"KLE number must look like 27.24.03: {self.value!r}")
 
     @property

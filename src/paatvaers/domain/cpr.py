@@ -41,6 +41,16 @@ class CprKind(StrEnum):
     D_ECPR = "d-ecpr"  # regional replacement number
 
 
+# The 7th character of a replacement number tells which kind it is.
+_REPLACEMENT_KIND = {
+    "1": CprKind.X_ECPR,
+    "7": CprKind.X_ECPR,
+    "0": CprKind.D_ECPR,
+    "5": CprKind.D_ECPR,
+    "6": CprKind.D_ECPR,
+}
+
+
 class Sex(StrEnum):
     FEMALE = "female"
     MALE = "male"
@@ -66,17 +76,18 @@ class Cpr:
     @classmethod
     def parse(cls, raw: str) -> Cpr:
         """Accept `DDMMYYSSSS` or `DDMMYY-SSSS`; reject anything else with a clear reason."""
-        text = raw.strip().replace("-", "")
-        if _CPR_PATTERN.match(text):
+        text = raw.strip()
+        if len(text) == 11 and text[6] == "-":
+            text = text[:6] + text[7:]
+        if _CPR_PATTERN.fullmatch(text):
             birth_date_of(text)  # 29 February in a non-leap year passes the pattern
             return cls(text, CprKind.CPR)
-        match = _ECPR_PATTERN.match(text)
-        if match and _PATTERN_DDMM.match(match["ddmmyy"][:4]):
-            kind_digit = int(match["kind"])
-            if kind_digit in (1, 7):
-                return cls(text, CprKind.X_ECPR)
-            if kind_digit in (0, 5, 6):
-                return cls(text, CprKind.D_ECPR)
+        match = _ECPR_PATTERN.fullmatch(text)
+        if match and _PATTERN_DDMM.fullmatch(match["ddmmyy"][:4]):
+            kind = _REPLACEMENT_KIND.get(match["kind"])
+            if kind is not None:
+                _date_from(text[:6], seventh_digit=4)  # the date must exist
+                return cls(text, kind)
         raise InvalidCpr(f"not a CPR or replacement CPR number: {raw!r}")
 
     @property
@@ -151,3 +162,27 @@ def is_valid_cpr(raw: str) -> bool:
     except InvalidCpr:
         return False
     return True
+
+
+# Synthetic people carry "99" in digits 8-9 of the serial. Real numbers can too, so the mark
+# only makes a synthetic number recognisable; the `*_synthetic` flag stored beside every CPR
+# column is what the platform trusts.
+SYNTHETIC_SERIAL_MARK = "99"
+
+
+def has_synthetic_mark(value: str) -> bool:
+    return len(value) == 10 and value[7:9] == SYNTHETIC_SERIAL_MARK
+
+
+def seventh_digits_for(year: int) -> tuple[int, ...]:
+    """The 7th digits that give `year` under the century rule."""
+    return tuple(d for d in range(10) if birth_year(year % 100, d) == year)
+
+
+def synthetic_cpr(born: date, seventh_digit: int, last_digit: int) -> Cpr:
+    """A synthetic CPR number: valid date, the century digit, the synthetic mark, and a last
+    digit whose parity gives the sex."""
+    if seventh_digit not in seventh_digits_for(born.year):
+        raise InvalidCpr(f"7th digit {seventh_digit} does not give the year {born.year}")
+    value = f"{born:%d%m%y}{seventh_digit}{SYNTHETIC_SERIAL_MARK}{last_digit}"
+    return Cpr.parse(value)

@@ -38,7 +38,7 @@ def gs1_check_digit(body: str) -> int:
 
 
 def cvr_is_valid(value: str) -> bool:
-    if not _CVR.match(value):
+    if not _CVR.fullmatch(value):
         return False
     return sum(int(d) * w for d, w in zip(value, _CVR_WEIGHTS, strict=True)) % 11 == 0
 
@@ -48,7 +48,7 @@ class Sor:
     value: str
 
     def __post_init__(self) -> None:
-        if not _SOR.match(self.value):
+        if not _SOR.fullmatch(self.value):
             raise InvalidIdentifier(f"SOR code must be at least 11 digits: {self.value!r}")
 
     def __str__(self) -> str:
@@ -60,7 +60,7 @@ class Gln:
     value: str
 
     def __post_init__(self) -> None:
-        if not _GLN.match(self.value):
+        if not _GLN.fullmatch(self.value):
             raise InvalidIdentifier(f"GLN must be 13 digits: {self.value!r}")
         if gs1_check_digit(self.value[:12]) != int(self.value[12]):
             raise InvalidIdentifier(f"GLN check digit is wrong: {self.value!r}")
@@ -78,7 +78,7 @@ class Cvr:
     value: str
 
     def __post_init__(self) -> None:
-        if not _CVR.match(self.value):
+        if not _CVR.fullmatch(self.value):
             raise InvalidIdentifier(f"CVR number must be 8 digits: {self.value!r}")
         if not cvr_is_valid(self.value):
             raise InvalidIdentifier(f"CVR number fails the modulus-11 check: {self.value!r}")
@@ -125,7 +125,7 @@ class InstitutionNumber:
     value: str
 
     def __post_init__(self) -> None:
-        if not _INST.match(self.value):
+        if not _INST.fullmatch(self.value):
             raise InvalidIdentifier(f"STIL institution number must be 6 digits: {self.value!r}")
 
     def __str__(self) -> str:

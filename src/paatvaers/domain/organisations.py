@@ -70,3 +70,40 @@ class OrgUnit:
     institution_number: InstitutionNumber | None = None
     phone: str | None = None
     email: str | None = None
+
+
+class EmployeeFunction(StrEnum):
+    """The employee function a login carries; access to each data flow is decided by it."""
+
+    SOCIALRAADGIVER = "socialraadgiver"  # social worker, child/family department
+    PPR_PSYKOLOG = "ppr_psykolog"  # psychologist in PPR
+    BUP_LAEGE = "bup_laege"  # physician (psychiatrist) in BUP
+    BUP_PSYKOLOG = "bup_psykolog"
+    BUP_SOCIALRAADGIVER = "bup_socialraadgiver"
+    PRAKTISERENDE_LAEGE = "praktiserende_laege"  # general practitioner
+
+    @property
+    def danish_title(self) -> str:
+        return _FUNCTION_TITLES[self]
+
+
+_FUNCTION_TITLES = {
+    EmployeeFunction.SOCIALRAADGIVER: "Socialrådgiver, børne- og familieafdelingen",
+    EmployeeFunction.PPR_PSYKOLOG: "Psykolog, PPR",
+    EmployeeFunction.BUP_LAEGE: "Læge, børne- og ungdomspsykiatrien",
+    EmployeeFunction.BUP_PSYKOLOG: "Psykolog, børne- og ungdomspsykiatrien",
+    EmployeeFunction.BUP_SOCIALRAADGIVER: "Socialrådgiver, børne- og ungdomspsykiatrien",
+    EmployeeFunction.PRAKTISERENDE_LAEGE: "Praktiserende læge",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    id: uuid.UUID
+    username: str
+    full_name: str
+    function: EmployeeFunction
+    unit_id: uuid.UUID
+    email: str | None = None
+    phone: str | None = None
+    is_demo: bool = False

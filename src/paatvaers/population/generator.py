@@ -1,0 +1,681 @@
+"""Generate a synthetic national population, deterministic by seed and reference date.
+
+The shape follows Danish reality closely enough to exercise the platform: children spread
+over the 98 municipalities by size; GP clinics with patient lists; schools and daycares;
+custody including split custody; about 1 % protected addresses; municipal cases in child/family
+departments and PPR; BUP courses with appointment series (booked, held, cancelled, moved); and a
+target group of a few percent of children.
+
+Everything random comes from one `random.Random(seed)`, drawn in a fixed order, so the same
+seed and reference date give the same population, bit for bit.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from itertools import accumulate
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from paatvaers.domain.appointments import (
+    EPISODE_LABEL_MENTAL_DISORDERS,
+    FACILITY_PSYCHIATRIC_UNIT,
+    PRACTICE_SETTING_CHILD_PSYCHIATRY,
+    Appointment,
+    AppointmentMarking,
+    AppointmentStatus,
+    CourseStage,
+)
+from paatvaers.domain.cases import (
+    Case,
+    CaseParty,
+    CaseStatus,
+    KleNumber,
+    PartyRole,
+    Sensitivity,
+)
+from paatvaers.domain.children import AddressProtection, Child, CustodyHolder, CustodyRole
+from paatvaers.domain.cpr import Cpr, Sex, seventh_digits_for, synthetic_cpr
+from paatvaers.domain.enrollment import Enrollment, InstitutionType
+from paatvaers.domain.geography import MUNICIPALITIES, Municipality, Region
+from paatvaers.domain.identifiers import Cvr, Gln, InstitutionNumber, Sor
+from paatvaers.domain.involvement import Evidence, Involvement
+from paatvaers.domain.organisations import EmployeeFunction, OrgUnit, StaffMember, UnitKind
+from paatvaers.population import names
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+DEMO_MUNICIPALITY = "0851"  # Aalborg: Region Nordjylland ran the pilot's health-side access
+
+T = TypeVar("T")
+
+
+class PopulationError(RuntimeError):
+    pass
+
+
+@dataclass
+class Population:
+    seed: int
+    as_of: date
+    org_units: list[OrgUnit] = field(default_factory=list)
+    staff: list[StaffMember] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
+    gp_of: dict[str, uuid.UUID] = field(default_factory=dict)  # child CPR -> GP clinic
+    enrollments: list[Enrollment] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    appointments: list[Appointment] = field(default_factory=list)
+    involvements: list[Involvement] = field(default_factory=list)
+
+    def demo_users(self) -> list[StaffMember]:
+        return [s for s in self.staff if s.is_demo]
+
+
+@dataclass
+class _Units:
+    """The units of one municipality (and its region's BUP) that children get attached to."""
+
+    child_family: OrgUnit
+    ppr: OrgUnit
+    clinics: list[OrgUnit]
+    schools: list[OrgUnit]
+    daycares: list[OrgUnit]
+
+
+# How the generated world is shaped. Shares are of all children unless said otherwise.
+BUP_SHARE_SCHOOL_AGE = 0.04
+BUP_SHARE_UNDER_FOUR = 0.004
+PPR_SHARE = 0.06
+CHILD_FAMILY_SHARE = 0.035
+PROTECTED_SHARE = 0.01
+CHILDREN_PER_CLINIC = 700
+CHILDREN_PER_SCHOOL = 400
+CHILDREN_PER_DAYCARE = 60
+# Share of BUP appointments each region marks with the child-psychiatry practice setting (R12).
+MARKING_QUALITY = {
+    Region.NORDJYLLAND: 0.99,
+    Region.MIDTJYLLAND: 0.95,
+    Region.SYDDANMARK: 0.9,
+    Region.HOVEDSTADEN: 0.97,
+    Region.SJAELLAND: 0.85,
+}
+BUP_SITES = {
+    Region.NORDJYLLAND: ("Aalborg",),
+    Region.MIDTJYLLAND: ("Aarhus", "Herning"),
+    Region.SYDDANMARK: ("Odense", "Esbjerg", "Kolding"),
+    Region.HOVEDSTADEN: ("Glostrup", "Hillerød", "Bispebjerg"),
+    Region.SJAELLAND: ("Roskilde", "Næstved"),
+}
+CHILD_FAMILY_KLE = (
+    ("27.24.03", "Børnefaglig undersøgelse"),
+    ("27.27.09", "Familiebehandling"),
+    ("27.27.06", "Praktisk pædagogisk støtte i hjemmet"),
+    ("27.27.21", "Fast kontaktperson"),
+    ("27.12.08", "Rådgivning og vejledning om barnet"),
+    ("27.27.27", "Anbringelse uden for hjemmet"),
+)
+# PPR's KLE subjects are not confirmed by the research (kombit-infrastructure.md §2); these are
+# the group for special needs education, which is where PPR cases are commonly journalised.
+PPR_KLE = (
+    ("17.13.00", "Pædagogisk-psykologisk vurdering"),
+    ("17.13.02", "Specialpædagogisk bistand"),
+)
+APPOINTMENT_REASONS = {
+    CourseStage.REFERRAL: ("Forsamtale", "Visitationssamtale"),
+    CourseStage.ASSESSMENT: ("Udredningssamtale", "Psykologisk test", "Forældresamtale"),
+    CourseStage.TREATMENT: ("Behandlingssamtale", "Forældresamtale", "Medicinkontrol"),
+    CourseStage.COMPLETION: ("Afsluttende samtale",),
+}
+
+
+class _Generator:
+    def __init__(self, children: int, seed: int, as_of: date) -> None:
+        if children < 1:
+            raise PopulationError("a population needs at least one child")
+        self.n_children = children
+        self.rng = random.Random(seed)
+        self.as_of = as_of
+        self.population = Population(seed=seed, as_of=as_of)
+        self.used_cprs: set[str] = set()
+        self.counters: dict[str, int] = {}
+
+    # -- small helpers ---------------------------------------------------------------------
+
+    def new_id(self) -> uuid.UUID:
+        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+
+    def pick(self, items: Sequence[T]) -> T:
+        return items[self.rng.randrange(len(items))]
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def next_number(self, key: str, start: int = 1) -> int:
+        value = self.counters.get(key, start)
+        self.counters[key] = value + 1
+        return value
+
+    def digits(self, n: int) -> str:
+        return "".join(str(self.rng.randrange(10)) for _ in range(n))
+
+    def phone(self) -> str:
+        return (
+            f"+45 {self.rng.randrange(20, 100)} {self.digits(2)} {self.digits(2)} {self.digits(2)}"
+        )
+
+    def sor(self) -> Sor:
+        return Sor(f"{self.next_number('sor', 900000000000001)}")
+
+    def gln(self) -> Gln:
+        return Gln.from_body(f"579{self.next_number('gln', 900000001):09d}")
+
+    def cpr(self, born: date, sex: Sex) -> Cpr:
+        digits7 = seventh_digits_for(born.year)
+        parity = (1, 3, 5, 7, 9) if sex is Sex.MALE else (0, 2, 4, 6, 8)
+        candidates = [(d, last) for d in digits7 for last in parity]
+        self.rng.shuffle(candidates)
+        for seventh, last in candidates:
+            cpr = synthetic_cpr(born, seventh, last)
+            if cpr.value not in self.used_cprs:
+                self.used_cprs.add(cpr.value)
+                return cpr
+        raise PopulationError(f"no synthetic CPR number left for {born}: population too dense")
+
+    def workday_time(self, day: date) -> datetime:
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        slot = time(self.rng.randrange(8, 15), self.pick((0, 15, 30, 45)))
+        return datetime.combine(day, slot, tzinfo=COPENHAGEN)
+
+    # -- organisations ---------------------------------------------------------------------
+
+    def municipal_cvr(self, m: Municipality) -> Cvr:
+        for extra in range(10):
+            cvr = Cvr.from_body(f"29{m.code}{extra}")
+            if cvr is not None:
+                return cvr
+        raise PopulationError(f"no CVR number for {m.code}")  # pragma: no cover - 10 tries suffice
+
+    def add_unit(self, unit: OrgUnit) -> OrgUnit:
+        self.population.org_units.append(unit)
+        return unit
+
+    def municipal_unit(self, m: Municipality, kind: UnitKind, name: str) -> OrgUnit:
+        return self.add_unit(
+            OrgUnit(
+                id=self.new_id(),
+                kind=kind,
+                name=f"{name}, {m.name} Kommune",
+                municipality_code=m.code,
+                region=m.region.value,
+                cvr=self.municipal_cvr(m),
+                fk_org_uuid=self.new_id(),
+                phone=self.phone(),
+                email=f"{kind.value.replace('_', '')}@{_slug(m.name)}.kommune.example",
+            )
+        )
+
+    def institution(self, m: Municipality, kind: UnitKind, name: str) -> OrgUnit:
+        return self.add_unit(
+            OrgUnit(
+                id=self.new_id(),
+                kind=kind,
+                name=f"{name} ({m.name})",
+                municipality_code=m.code,
+                region=m.region.value,
+                institution_number=InstitutionNumber(f"{self.next_number('inst', 900001):06d}"),
+                phone=self.phone(),
+            )
+        )
+
+    def health_unit(self, kind: UnitKind, name: str, m: Municipality) -> OrgUnit:
+        return self.add_unit(
+            OrgUnit(
+                id=self.new_id(),
+                kind=kind,
+                name=name,
+                municipality_code=m.code,
+                region=m.region.value,
+                sor=self.sor(),
+                gln=self.gln(),
+                phone=self.phone(),
+            )
+        )
+
+    def build_units(self, children_per_municipality: dict[str, int]) -> dict[str, _Units]:
+        units: dict[str, _Units] = {}
+        for m in MUNICIPALITIES:
+            n = children_per_municipality[m.code]
+            child_family = self.municipal_unit(m, UnitKind.CHILD_FAMILY, "Børn og Familie")
+            ppr = self.municipal_unit(m, UnitKind.PPR, "Pædagogisk Psykologisk Rådgivning")
+            clinics = [
+                self.health_unit(UnitKind.GP, f"Lægehuset {stem}vej, {m.name}", m)
+                for stem in self.stems(names.SCHOOL_STEMS, max(1, round(n / CHILDREN_PER_CLINIC)))
+            ]
+            schools = [
+                self.institution(m, UnitKind.SCHOOL, f"{stem}skolen")
+                for stem in self.stems(names.SCHOOL_STEMS, max(1, round(n / CHILDREN_PER_SCHOOL)))
+            ]
+            daycares = [
+                self.institution(m, UnitKind.DAYCARE, f"Børnehuset {stem}")
+                for stem in self.stems(
+                    names.DAYCARE_STEMS, max(1, round(n / 3 / CHILDREN_PER_DAYCARE))
+                )
+            ]
+            units[m.code] = _Units(child_family, ppr, clinics, schools, daycares)
+        return units
+
+    def stems(self, stems: Sequence[str], count: int) -> list[str]:
+        """`count` distinct-looking names from `stems`, numbered once the stems run out."""
+        result = []
+        for i in range(count):
+            stem = stems[i % len(stems)]
+            result.append(stem if i < len(stems) else f"{stem} {i // len(stems) + 1}.")
+        return result
+
+    def build_bup(self) -> dict[Region, list[OrgUnit]]:
+        by_name = {m.name: m for m in MUNICIPALITIES}
+        bup: dict[Region, list[OrgUnit]] = {}
+        for region, sites in BUP_SITES.items():
+            bup[region] = [
+                self.health_unit(
+                    UnitKind.BUP,
+                    f"Børne- og Ungdomspsykiatrien {site}, {region.danish_name}",
+                    by_name.get(site) or next(m for m in MUNICIPALITIES if m.region is region),
+                )
+                for site in sites
+            ]
+        return bup
+
+    # -- staff -----------------------------------------------------------------------------
+
+    def staff_member(
+        self, unit: OrgUnit, function: EmployeeFunction, *, demo_username: str | None = None
+    ) -> StaffMember:
+        female = self.chance(0.7)
+        first = self.pick(names.WOMEN if female else names.MEN)
+        full_name = f"{first} {self.pick(names.SURNAMES)}"
+        number = self.next_number("staff")
+        username = demo_username or f"{_slug(first)}.{number}"
+        member = StaffMember(
+            id=self.new_id(),
+            username=username,
+            full_name=full_name,
+            function=function,
+            unit_id=unit.id,
+            email=f"{username}@{_slug(unit.name.split(',')[0])}.example",
+            phone=self.phone(),
+            is_demo=demo_username is not None,
+        )
+        self.population.staff.append(member)
+        return member
+
+    def build_staff(
+        self, units: dict[str, _Units], bup: dict[Region, list[OrgUnit]]
+    ) -> dict[uuid.UUID, list[StaffMember]]:
+        staff: dict[uuid.UUID, list[StaffMember]] = {}
+        demo = units[DEMO_MUNICIPALITY]
+        demo_region = Region.NORDJYLLAND
+        demos = {
+            demo.child_family.id: ("socialraadgiver", EmployeeFunction.SOCIALRAADGIVER),
+            demo.ppr.id: ("psykolog", EmployeeFunction.PPR_PSYKOLOG),
+            bup[demo_region][0].id: ("bup-laege", EmployeeFunction.BUP_LAEGE),
+            demo.clinics[0].id: ("praktiserende-laege", EmployeeFunction.PRAKTISERENDE_LAEGE),
+        }
+        plan: list[tuple[OrgUnit, EmployeeFunction, int]] = []
+        for u in units.values():
+            plan.append((u.child_family, EmployeeFunction.SOCIALRAADGIVER, 4))
+            plan.append((u.ppr, EmployeeFunction.PPR_PSYKOLOG, 3))
+            plan.extend((c, EmployeeFunction.PRAKTISERENDE_LAEGE, 2) for c in u.clinics)
+        for sites in bup.values():
+            for site in sites:
+                plan.append((site, EmployeeFunction.BUP_LAEGE, 3))
+                plan.append((site, EmployeeFunction.BUP_PSYKOLOG, 3))
+                plan.append((site, EmployeeFunction.BUP_SOCIALRAADGIVER, 2))
+        for unit, function, count in plan:
+            members = staff.setdefault(unit.id, [])
+            demo_entry = demos.get(unit.id)
+            plain = count
+            if demo_entry and demo_entry[1] is function:
+                members.append(self.staff_member(unit, function, demo_username=demo_entry[0]))
+                plain -= 1
+            members.extend(self.staff_member(unit, function) for _ in range(plain))
+        return staff
+
+    # -- children --------------------------------------------------------------------------
+
+    def spread_children(self) -> list[Municipality]:
+        """Each child's municipality, drawn by size; every municipality gets at least one."""
+        weights = list(accumulate(m.population_k for m in MUNICIPALITIES))
+        extra = max(0, self.n_children - len(MUNICIPALITIES))
+        drawn = self.rng.choices(MUNICIPALITIES, cum_weights=weights, k=extra)
+        return list(MUNICIPALITIES[: self.n_children]) + drawn
+
+    def birth_date(self) -> date:
+        earliest = _add_years(self.as_of, -18) + timedelta(days=1)
+        return earliest + timedelta(days=self.rng.randrange((self.as_of - earliest).days + 1))
+
+    def custody(self, child_born: date, surname: str) -> tuple[CustodyHolder, ...]:
+        def parent(role: CustodyRole, lives_with_child: bool) -> CustodyHolder:
+            sex = Sex.FEMALE if role is CustodyRole.MOTHER else Sex.MALE
+            if role is CustodyRole.OTHER:
+                sex = self.pick((Sex.FEMALE, Sex.MALE))
+            age = self.rng.randrange(22, 43)
+            born = _add_years(child_born, -age) - timedelta(days=self.rng.randrange(365))
+            first = self.pick(names.WOMEN if sex is Sex.FEMALE else names.MEN)
+            return CustodyHolder(self.cpr(born, sex), f"{first} {surname}", role, lives_with_child)
+
+        draw = self.rng.random()
+        if draw < 0.70:  # parents living together, joint custody
+            return (parent(CustodyRole.MOTHER, True), parent(CustodyRole.FATHER, True))
+        if draw < 0.92:  # split custody: joint, the child lives with one of them
+            with_mother = self.chance(0.7)
+            return (
+                parent(CustodyRole.MOTHER, with_mother),
+                parent(CustodyRole.FATHER, not with_mother),
+            )
+        if draw < 0.98:  # sole custody
+            role = CustodyRole.MOTHER if self.chance(0.75) else CustodyRole.FATHER
+            return (parent(role, True),)
+        return (parent(CustodyRole.OTHER, False),)  # e.g. a child placed outside the home
+
+    def address_protection(self) -> AddressProtection | None:
+        if not self.chance(PROTECTED_SHARE):
+            return None
+        since = self.as_of - timedelta(days=self.rng.randrange(1, 330))
+        years = self.pick((1, 1, 5))
+        return AddressProtection(since=since, until=_add_years(since, years))
+
+    def enrollment(self, cpr: Cpr, age: int, units: _Units) -> Enrollment | None:
+        if age == 0 or (age == 17 and self.chance(0.5)):
+            return None
+        if age <= 5:
+            place = self.pick(units.daycares)
+            kind, group, grade = InstitutionType.DAYCARE, None, "DT"
+        else:
+            place = self.pick(units.schools)
+            draw = self.rng.random()
+            kind = (
+                InstitutionType.FOLKESKOLE
+                if draw < 0.8
+                else InstitutionType.FRISKOLE
+                if draw < 0.95
+                else InstitutionType.SPECIALSKOLE
+            )
+            grade = str(min(age - 6, 10))
+            group = f"{grade}.{self.pick('ABCD')}"
+        assert place.institution_number is not None  # noqa: S101 - institutions always have one
+        since = self.as_of - timedelta(days=self.rng.randrange(30, 700))
+        return Enrollment(
+            cpr,
+            place.institution_number,
+            place.name,
+            kind,
+            group,
+            grade,
+            max(since, cpr.birth_date),
+        )
+
+    def build_children(
+        self,
+        homes: list[Municipality],
+        units: dict[str, _Units],
+        bup: dict[Region, list[OrgUnit]],
+        staff: dict[uuid.UUID, list[StaffMember]],
+    ) -> None:
+        for m in homes:
+            u = units[m.code]
+            born = self.birth_date()
+            sex = self.pick((Sex.FEMALE, Sex.MALE))
+            cpr = self.cpr(born, sex)
+            surname = self.pick(names.SURNAMES)
+            first = self.pick(names.GIRLS if sex is Sex.FEMALE else names.BOYS)
+            child = Child(
+                cpr=cpr,
+                name=f"{first} {surname}",
+                municipality_code=m.code,
+                custody=self.custody(born, surname),
+                address_protection=self.address_protection(),
+            )
+            self.population.children.append(child)
+            clinic = self.pick(u.clinics)
+            self.population.gp_of[cpr.value] = clinic.id
+            age = child.age_on(self.as_of)
+            enrollment = self.enrollment(cpr, age, u)
+            if enrollment is not None:
+                self.population.enrollments.append(enrollment)
+            self.build_course(child, age, m, u, clinic, enrollment, bup, staff)
+
+    # -- the course: cases, appointments, involvement -------------------------------------
+
+    def build_course(
+        self,
+        child: Child,
+        age: int,
+        m: Municipality,
+        u: _Units,
+        clinic: OrgUnit,
+        enrollment: Enrollment | None,
+        bup: dict[Region, list[OrgUnit]],
+        staff: dict[uuid.UUID, list[StaffMember]],
+    ) -> None:
+        in_bup = self.chance(BUP_SHARE_SCHOOL_AGE if age >= 4 else BUP_SHARE_UNDER_FOUR)
+        has_ppr = age >= 2 and self.chance(0.7 if in_bup else PPR_SHARE)
+        has_child_family = self.chance(0.4 if in_bup else CHILD_FAMILY_SHARE)
+        if has_ppr:
+            self.municipal_case(child, m, u.ppr, PPR_KLE, staff, UnitKind.PPR)
+        if has_child_family:
+            self.municipal_case(
+                child, m, u.child_family, CHILD_FAMILY_KLE, staff, UnitKind.CHILD_FAMILY
+            )
+        if not in_bup:
+            return
+        site = self.pick(bup[m.region])
+        referred = self.bup_course(child, site, m.region)
+        if self.chance(0.6):
+            self.involve(child, clinic, referred, Evidence.REFERRAL)
+        if enrollment is not None and not enrollment.is_daycare and self.chance(0.5):
+            school = next(
+                unit
+                for unit in u.schools
+                if unit.institution_number == enrollment.institution_number
+            )
+            self.involve(child, school, referred, Evidence.SCHOOL_CONCERN)
+
+    def involve(
+        self,
+        child: Child,
+        unit: OrgUnit,
+        since: date,
+        evidence: Evidence,
+        until: date | None = None,
+    ) -> None:
+        self.population.involvements.append(
+            Involvement(child.cpr, unit.id, unit.kind, since, evidence, until)
+        )
+
+    def municipal_case(
+        self,
+        child: Child,
+        m: Municipality,
+        unit: OrgUnit,
+        subjects: Sequence[tuple[str, str]],
+        staff: dict[uuid.UUID, list[StaffMember]],
+        kind: UnitKind,
+    ) -> None:
+        kle, real_title = self.pick(subjects)
+        status = self.rng.choices(list(CaseStatus), weights=(15, 25, 45, 15))[0]
+        if kind is UnitKind.CHILD_FAMILY:
+            sensitivity = self.rng.choices(list(Sensitivity), weights=(0, 15, 83, 2))[0]
+            source = "DUBU"
+        else:
+            sensitivity = self.rng.choices(list(Sensitivity), weights=(5, 60, 35, 0))[0]
+            source = self.pick(("JOSA", "JOSA", "SBSYS"))
+        opened = max(child.birth_date, self.as_of - timedelta(days=self.rng.randrange(20, 3 * 365)))
+        year = opened.year
+        number = self.next_number(f"case-{m.code}-{year}")
+        parties = (
+            CaseParty(child.cpr, PartyRole.PRIMARY),
+            *(CaseParty(h.cpr, PartyRole.SECONDARY) for h in child.custody),
+        )
+        assert unit.cvr is not None  # noqa: S101 - municipal units always carry the CVR
+        case = Case(
+            id=self.new_id(),
+            case_number=f"{source}-{year}-{number:05d}",
+            title="Sag vedrørende barn" if kind is UnitKind.CHILD_FAMILY else "PPR-sag",
+            non_public_title=real_title,
+            kle=KleNumber(kle),
+            status=status,
+            sensitivity=sensitivity,
+            owner_cvr=unit.cvr,
+            responsible_unit_id=unit.id,
+            source_system=source,
+            opened_at=self.workday_time(opened),
+            primary_handler=self.pick(staff[unit.id]).full_name,
+            parties=parties,
+        )
+        self.population.cases.append(case)
+        closed = status is CaseStatus.AFSLUTTET
+        until = (
+            min(self.as_of, opened + timedelta(days=self.rng.randrange(30, 400)))
+            if closed
+            else None
+        )
+        self.involve(child, unit, opened, Evidence.CASE_INDEX, until)
+
+    def bup_course(self, child: Child, site: OrgUnit, region: Region) -> date:
+        """Appointments of one course in BUP; returns the referral date."""
+        stage = self.rng.choices(list(CourseStage), weights=(20, 35, 30, 15))[0]
+        held = {
+            CourseStage.REFERRAL: 0,
+            CourseStage.ASSESSMENT: self.rng.randrange(1, 4),
+            CourseStage.TREATMENT: self.rng.randrange(4, 10),
+            CourseStage.COMPLETION: self.rng.randrange(3, 8),
+        }[stage]
+        booked = 0 if stage is CourseStage.COMPLETION else self.rng.randrange(1, 3)
+        spacing = 21
+        referred = max(
+            child.birth_date,
+            self.as_of - timedelta(days=held * spacing + self.rng.randrange(14, 90)),
+        )
+        marked = self.chance(MARKING_QUALITY[region])
+        marking = AppointmentMarking(
+            PRACTICE_SETTING_CHILD_PSYCHIATRY if marked else None,
+            FACILITY_PSYCHIATRIC_UNIT if marked else None,
+            EPISODE_LABEL_MENTAL_DISORDERS if marked else None,
+        )
+        day = referred + timedelta(days=self.rng.randrange(7, 21))
+        for i in range(held + booked):
+            in_past = i < held
+            visit_stage = self._stage_of_visit(i, held, stage)
+            start = self.workday_time(day)
+            status = AppointmentStatus.HELD if in_past else AppointmentStatus.BOOKED
+            if start <= datetime.combine(self.as_of, time(16), tzinfo=COPENHAGEN) and not in_past:
+                start = self.workday_time(self.as_of + timedelta(days=1))
+            if self.chance(0.07):
+                status = AppointmentStatus.CANCELLED
+            self.appointment(child, site, marking, start, status, visit_stage)
+            if self.chance(0.05):
+                moved_to = self.workday_time(
+                    start.date() + timedelta(days=self.rng.randrange(2, 9))
+                )
+                original = self.population.appointments.pop()
+                self.population.appointments.append(_with_status(original, AppointmentStatus.MOVED))
+                new_status = (
+                    AppointmentStatus.HELD
+                    if moved_to.date() < self.as_of
+                    else AppointmentStatus.BOOKED
+                )
+                self.appointment(
+                    child, site, marking, moved_to, new_status, visit_stage, original.id
+                )
+            day = start.date() + timedelta(days=spacing + self.rng.randrange(-5, 6))
+        until = day if stage is CourseStage.COMPLETION else None
+        self.involve(
+            child,
+            site,
+            referred,
+            Evidence.APPOINTMENT_OVERVIEW,
+            min(until, self.as_of) if until else None,
+        )
+        return referred
+
+    @staticmethod
+    def _stage_of_visit(i: int, held: int, stage: CourseStage) -> CourseStage:
+        if i == 0:
+            return CourseStage.REFERRAL
+        if stage is CourseStage.COMPLETION and i == held - 1:
+            return CourseStage.COMPLETION
+        if stage in (CourseStage.TREATMENT, CourseStage.COMPLETION) and i >= 3:
+            return CourseStage.TREATMENT
+        return CourseStage.ASSESSMENT if stage is not CourseStage.REFERRAL else CourseStage.REFERRAL
+
+    def appointment(
+        self,
+        child: Child,
+        site: OrgUnit,
+        marking: AppointmentMarking,
+        start: datetime,
+        status: AppointmentStatus,
+        stage: CourseStage,
+        replaces: uuid.UUID | None = None,
+    ) -> None:
+        assert site.sor is not None  # noqa: S101 - BUP units always have a SOR code
+        self.population.appointments.append(
+            Appointment(
+                id=self.new_id(),
+                document_id=self.new_id(),
+                patient_cpr=child.cpr,
+                start=start,
+                end=start + timedelta(minutes=self.pick((45, 60, 90))),
+                performer_sor=site.sor,
+                performer_name=site.name,
+                location_sor=site.sor,
+                location_name=f"Lokale {self.rng.randrange(1, 4)}.{self.rng.randrange(1, 30):02d}",
+                reason=self.pick(APPOINTMENT_REASONS[stage]),
+                marking=marking,
+                status=status,
+                stage=stage,
+                replaces_id=replaces,
+            )
+        )
+
+    # -- all of it -------------------------------------------------------------------------
+
+    def run(self) -> Population:
+        homes = self.spread_children()
+        per_municipality = {m.code: 0 for m in MUNICIPALITIES}
+        for m in homes:
+            per_municipality[m.code] += 1
+        units = self.build_units(per_municipality)
+        bup = self.build_bup()
+        staff = self.build_staff(units, bup)
+        self.rng.shuffle(homes)
+        self.build_children(homes, units, bup, staff)
+        return self.population
+
+
+def generate(children: int, seed: int, as_of: date) -> Population:
+    """The synthetic population of `children` children for `seed`, as it stands on `as_of`."""
+    return _Generator(children, seed, as_of).run()
+
+
+def _with_status(appointment: Appointment, status: AppointmentStatus) -> Appointment:
+    from dataclasses import replace  # noqa: PLC0415 - only needed here
+
+    return replace(appointment, status=status)
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def _slug(text: str) -> str:
+    table = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", " ": "-", ".": ""})
+    return text.lower().translate(table)

@@ -1,0 +1,38 @@
+"""One typed settings object, built at start-up and passed down; never read at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAATVAERS_", extra="forbid")
+
+    # Without DATABASE_URL an embedded PostgreSQL is started with its data under `data_dir`.
+    database_url: str | None = None
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, value: str | None) -> str | None:
+        """Accept the usual `postgres://` and `postgresql://` forms; always use psycopg 3."""
+        if value is None:
+            return None
+        for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value.removeprefix(prefix)
+        raise ValueError("DATABASE_URL must be a PostgreSQL URL")
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """Settings from PAATVAERS_* variables, with the conventional DATABASE_URL honoured."""
+        import os  # noqa: PLC0415 - read the environment only when asked to
+
+        url = os.environ.get("DATABASE_URL") or os.environ.get("PAATVAERS_DATABASE_URL")
+        return cls(database_url=url) if url else cls()

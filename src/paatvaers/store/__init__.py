@@ -1,0 +1,1 @@
+"""PostgreSQL storage: tables, migrations, repositories, and the embedded server."""

@@ -1,0 +1,218 @@
+"""The relational schema. Alembic migrations under `migrations/` create it; tests never use
+`create_all`, so the migrations are what runs everywhere.
+
+Every column that holds a CPR number has a sibling `*_synthetic` flag: synthetic people are
+marked where they are stored, so no export or report can mistake them for real ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class OrgUnitRow(Base):
+    __tablename__ = "org_unit"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    municipality_code: Mapped[str | None] = mapped_column(String(4))
+    region: Mapped[str | None] = mapped_column(String(5))
+    cvr: Mapped[str | None] = mapped_column(String(8))
+    fk_org_uuid: Mapped[uuid.UUID | None] = mapped_column(UUID, unique=True)
+    sor: Mapped[str | None] = mapped_column(String(20), unique=True)
+    gln: Mapped[str | None] = mapped_column(String(13), unique=True)
+    institution_number: Mapped[str | None] = mapped_column(String(6), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('child_family','ppr','bup','gp','school','daycare')", name="kind"
+        ),
+        Index("ix_org_unit_kind_municipality", "kind", "municipality_code"),
+    )
+
+
+class ChildRow(Base):
+    __tablename__ = "child"
+
+    cpr: Mapped[str] = mapped_column(String(10), primary_key=True)
+    cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(6))
+    municipality_code: Mapped[str] = mapped_column(String(4), index=True)
+    region: Mapped[str] = mapped_column(String(5))
+    gp_unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("org_unit.id"))
+    address_protected_since: Mapped[date | None] = mapped_column(Date)
+    address_protected_until: Mapped[date | None] = mapped_column(Date)
+
+
+class CustodyHolderRow(Base):
+    __tablename__ = "custody_holder"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    child_cpr: Mapped[str] = mapped_column(ForeignKey("child.cpr", ondelete="CASCADE"), index=True)
+    holder_cpr: Mapped[str] = mapped_column(String(10), index=True)
+    holder_cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))
+    lives_with_child: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (UniqueConstraint("child_cpr", "holder_cpr"),)
+
+
+class EnrollmentRow(Base):
+    __tablename__ = "enrollment"
+
+    child_cpr: Mapped[str] = mapped_column(
+        ForeignKey("child.cpr", ondelete="CASCADE"), primary_key=True
+    )
+    institution_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    institution_number: Mapped[str] = mapped_column(String(6))
+    institution_type: Mapped[str] = mapped_column(String(10))
+    main_group: Mapped[str | None] = mapped_column(String(20))
+    grade: Mapped[str] = mapped_column(String(4))
+    since: Mapped[date] = mapped_column(Date)
+
+
+class StaffUserRow(Base):
+    """A professional with a login. Municipal staff come from FK Organisation (Bruger),
+    health staff from the regions' and clinics' own user registers."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    employee_function: Mapped[str] = mapped_column(String(40))
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MunicipalCaseRow(Base):
+    __tablename__ = "municipal_case"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(255))
+    non_public_title: Mapped[str | None] = mapped_column(String(255))
+    kle: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10))
+    sensitivity: Mapped[str] = mapped_column(String(30))
+    owner_cvr: Mapped[str] = mapped_column(String(8))
+    responsible_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    primary_handler: Mapped[str | None] = mapped_column(String(200))
+    source_system: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("owner_cvr", "case_number"),
+        CheckConstraint("status IN ('Opstaaet','Oplyst','Afgjort','Afsluttet')", name="status"),
+        CheckConstraint(
+            "sensitivity IN ('IKKE_FORTROLIGE_DATA','FORTROLIGE_PERSONOPLYSNINGER',"
+            "'FOELSOMME_PERSONOPLYSNINGER','VIP_SAGER')",
+            name="sensitivity",
+        ),
+    )
+
+
+class CasePartyRow(Base):
+    __tablename__ = "case_party"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipal_case.id", ondelete="CASCADE"), primary_key=True
+    )
+    cpr: Mapped[str] = mapped_column(String(10), primary_key=True)
+    cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
+    role: Mapped[str] = mapped_column(String(20))
+
+    __table_args__ = (Index("ix_case_party_cpr", "cpr"),)
+
+
+class AppointmentRow(Base):
+    __tablename__ = "appointment"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    patient_cpr: Mapped[str] = mapped_column(String(10), index=True)
+    patient_cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    performer_sor: Mapped[str] = mapped_column(String(20))
+    performer_name: Mapped[str] = mapped_column(String(200))
+    location_sor: Mapped[str | None] = mapped_column(String(20))
+    location_name: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    practice_setting_code: Mapped[str | None] = mapped_column(String(20))
+    facility_type_code: Mapped[str | None] = mapped_column(String(20))
+    episode_label: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))
+    stage: Mapped[str | None] = mapped_column(String(12))
+    replaces_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('booked','held','cancelled','moved')", name="status"),
+    )
+
+
+class InvolvementRow(Base):
+    """That a unit is involved in a child's course, and what tells us so. The target group
+    (R1) is decided from these rows."""
+
+    __tablename__ = "involvement"
+
+    child_cpr: Mapped[str] = mapped_column(
+        ForeignKey("child.cpr", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    since: Mapped[date] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    evidence: Mapped[str] = mapped_column(String(40))
+
+
+class PopulationRunRow(Base):
+    """Which synthetic population the database holds, so a reader can tell what it sees."""
+
+    __tablename__ = "population_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    children: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[date] = mapped_column(Date)
+    cpr_set_hash: Mapped[str] = mapped_column(String(64))
+    stats: Mapped[dict[str, object]] = mapped_column(JSONB)
+    generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
