@@ -1,0 +1,114 @@
+"""The store against a real PostgreSQL: migrations, the population writer, repositories."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.orm import Session
+
+from paatvaers.domain.cpr import has_synthetic_mark
+from paatvaers.domain.organisations import EmployeeFunction, UnitKind
+from paatvaers.population.generator import Population, generate
+from paatvaers.population.report import report
+from paatvaers.store.db import make_engine, upgrade
+from paatvaers.store.population_writer import replace_population
+from paatvaers.store.repositories import (
+    AppointmentRepository,
+    CaseRepository,
+    ChildRepository,
+    InvolvementRepository,
+    OrgUnitRepository,
+    StaffRepository,
+    child_cprs,
+)
+from paatvaers.store.tables import Base, ChildRow
+
+CPR_COLUMNS = {
+    "child": ("cpr", "cpr_synthetic"),
+    "custody_holder": ("holder_cpr", "holder_cpr_synthetic"),
+    "case_party": ("cpr", "cpr_synthetic"),
+    "appointment": ("patient_cpr", "patient_cpr_synthetic"),
+}
+
+
+def test_migrations_create_every_table_the_models_declare(fresh_database_url: str) -> None:
+    engine = create_engine(fresh_database_url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+    assert "alembic_version" in tables
+
+
+def test_upgrade_is_idempotent(fresh_database_url: str) -> None:
+    upgrade(fresh_database_url)  # already at head: must be a no-op, not an error
+    engine = create_engine(fresh_database_url)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+    engine.dispose()
+
+
+def test_every_stored_cpr_is_flagged_synthetic_and_marked(session: Session) -> None:
+    for table, (cpr_column, flag_column) in CPR_COLUMNS.items():
+        query = f"SELECT {cpr_column}, {flag_column} FROM {table}"  # noqa: S608 - constants
+        rows = session.execute(text(query)).all()
+        assert rows, f"{table} holds no rows"
+        assert all(flag for _, flag in rows), f"{table}.{flag_column} is not set on every row"
+        assert all(has_synthetic_mark(cpr) for cpr, _ in rows), f"{table} has an unmarked CPR"
+
+
+def test_stored_population_matches_the_generated_one(
+    session: Session, test_population: Population
+) -> None:
+    assert list(child_cprs(session)) == sorted(c.cpr.value for c in test_population.children)
+    child = test_population.children[0]
+    stored = ChildRepository(session).get(child.cpr)
+    assert stored == child
+    assert ChildRepository(session).gp_of(child.cpr) == test_population.gp_of[child.cpr.value]
+
+
+def test_repositories_return_domain_objects(session: Session, test_population: Population) -> None:
+    with_case = next(c for c in test_population.cases)
+    primary = with_case.primary_party
+    assert primary is not None
+    assert with_case in CaseRepository(session).for_child(primary.cpr)
+    with_appointments = test_population.appointments[0].patient_cpr
+    expected = sorted(
+        (a for a in test_population.appointments if a.patient_cpr == with_appointments),
+        key=lambda a: a.start,
+    )
+    assert AppointmentRepository(session).for_child(with_appointments) == expected
+    involvements = InvolvementRepository(session).for_child(with_appointments)
+    assert UnitKind.BUP in {i.kind for i in involvements}
+    assert len(OrgUnitRepository(session).of_kind(UnitKind.PPR)) == 98
+
+
+def test_demo_users_cover_the_four_professions(session: Session) -> None:
+    users = StaffRepository(session).demo_users()
+    assert [u.member.function for u in users] == [
+        EmployeeFunction.SOCIALRAADGIVER,
+        EmployeeFunction.PPR_PSYKOLOG,
+        EmployeeFunction.BUP_LAEGE,
+        EmployeeFunction.PRAKTISERENDE_LAEGE,
+    ]
+    assert [u.unit.kind for u in users] == [
+        UnitKind.CHILD_FAMILY,
+        UnitKind.PPR,
+        UnitKind.BUP,
+        UnitKind.GP,
+    ]
+
+
+def test_replacing_a_population_leaves_only_the_new_one(fresh_database_url: str) -> None:
+    engine = make_engine(fresh_database_url)
+    first = generate(150, 1, date(2026, 1, 1))
+    second = generate(120, 2, date(2026, 1, 1))
+    replace_population(engine, first, report(first))
+    replace_population(engine, second, report(second))
+    with Session(engine) as s:
+        cprs = s.scalars(select(ChildRow.cpr)).all()
+        runs = s.execute(text("SELECT seed, children FROM population_run")).all()
+    engine.dispose()
+    assert Counter(cprs) == Counter(c.cpr.value for c in second.children)
+    assert runs == [(2, 120)]
