@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
@@ -132,7 +132,9 @@ APPOINTMENT_REASONS = {
 
 
 class _Generator:
-    def __init__(self, children: int, seed: int, as_of: date) -> None:
+    def __init__(
+        self, children: int, seed: int, as_of: date, progress: Callable[[int], None] | None
+    ) -> None:
         if children < 1:
             raise PopulationError("a population needs at least one child")
         self.n_children = children
@@ -141,6 +143,7 @@ class _Generator:
         self.population = Population(seed=seed, as_of=as_of)
         self.used_cprs: set[str] = set()
         self.counters: dict[str, int] = {}
+        self.progress = progress or (lambda _done: None)
 
     # -- small helpers ---------------------------------------------------------------------
 
@@ -426,7 +429,9 @@ class _Generator:
         bup: dict[Region, list[OrgUnit]],
         staff: dict[uuid.UUID, list[StaffMember]],
     ) -> None:
-        for m in homes:
+        for done, m in enumerate(homes, start=1):
+            if done % 1000 == 0 or done == len(homes):
+                self.progress(done)
             u = units[m.code]
             born = self.birth_date()
             sex = self.pick((Sex.FEMALE, Sex.MALE))
@@ -658,9 +663,12 @@ class _Generator:
         return self.population
 
 
-def generate(children: int, seed: int, as_of: date) -> Population:
-    """The synthetic population of `children` children for `seed`, as it stands on `as_of`."""
-    return _Generator(children, seed, as_of).run()
+def generate(
+    children: int, seed: int, as_of: date, progress: Callable[[int], None] | None = None
+) -> Population:
+    """The synthetic population of `children` children for `seed`, as it stands on `as_of`.
+    `progress` is told how many children are done, every thousand."""
+    return _Generator(children, seed, as_of, progress).run()
 
 
 def _with_status(appointment: Appointment, status: AppointmentStatus) -> Appointment:
