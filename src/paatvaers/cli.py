@@ -135,8 +135,10 @@ def print_demo_users(engine: Engine, base_url: str) -> None:
     with Session(engine) as session:
         users = StaffRepository(session).demo_users()
     table = Table(title="Demobrugere")
-    for column in ("Rolle", "Navn", "Brugernavn", "Enhed"):
-        table.add_column(column)
+    table.add_column("Rolle")
+    table.add_column("Navn")
+    table.add_column("Brugernavn", no_wrap=True)  # must stay whole to be typed in
+    table.add_column("Enhed")
     for user in users:
         member = user.member
         table.add_row(

@@ -15,15 +15,11 @@ from paatvaers.domain.geography import (
     municipality,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED = REPO_ROOT.parent / "shared"
+# An unchanged copy of the published CodeSystem; tests/vectors/SOURCES.txt says where from.
 CODE_SYSTEM = (
-    SHARED
+    Path(__file__).resolve().parents[1]
     / "vectors"
-    / "hl7dk-website"
-    / "fhir"
-    / "core"
-    / "3.4.0"
+    / "hl7dk"
     / "CodeSystem-dk-core-municipality-codes.json"
 )
 CHRISTIANSOE = "0411"
@@ -34,7 +30,6 @@ def published() -> dict[str, str]:
     if not CODE_SYSTEM.is_file():
         pytest.fail(
             f"the dk-core 3.4.0 municipality CodeSystem is missing: expected it at {CODE_SYSTEM}"
-            " (the `shared` folder must sit beside the repository root)"
         )
     resource = json.loads(CODE_SYSTEM.read_text(encoding="utf-8"))
     assert resource["resourceType"] == "CodeSystem"
