@@ -48,6 +48,9 @@ class Child:
     municipality_code: str
     custody: tuple[CustodyHolder, ...] = field(default=())
     address_protection: AddressProtection | None = None
+    # CPR's latest move into the municipality of residence (tilflytning), when there was one.
+    moved_in_on: date | None = None
+    previous_municipality_code: str | None = None
 
     @property
     def birth_date(self) -> date:

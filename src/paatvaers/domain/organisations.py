@@ -107,3 +107,18 @@ class StaffMember:
     email: str | None = None
     phone: str | None = None
     is_demo: bool = False
+
+
+# Units are identified by the register that owns them, so every source that mentions a unit
+# (a case naming its responsible unit, an appointment naming its performer, a child's school)
+# arrives at the same id without a lookup: municipal units use their FK Organisation UUID,
+# health units a UUID derived from their SOR code, institutions one from their STIL number.
+_UNIT_NAMESPACE = uuid.UUID("5b1c6f0e-6a52-4c57-9d0a-7061617476e5")
+
+
+def unit_id_for_sor(sor: str) -> uuid.UUID:
+    return uuid.uuid5(_UNIT_NAMESPACE, f"sor:{sor}")
+
+
+def unit_id_for_institution(institution_number: str) -> uuid.UUID:
+    return uuid.uuid5(_UNIT_NAMESPACE, f"stil:{institution_number}")

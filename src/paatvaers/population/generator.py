@@ -18,13 +18,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from paatvaers.domain.appointments import (
     EPISODE_LABEL_MENTAL_DISORDERS,
     FACILITY_PSYCHIATRIC_UNIT,
     PRACTICE_SETTING_CHILD_PSYCHIATRY,
+    PRACTICE_SETTING_PSYCHIATRY,
     Appointment,
     AppointmentMarking,
     AppointmentStatus,
@@ -44,7 +45,14 @@ from paatvaers.domain.enrollment import Enrollment, InstitutionType
 from paatvaers.domain.geography import MUNICIPALITIES, Municipality, Region
 from paatvaers.domain.identifiers import Cvr, Gln, InstitutionNumber, Sor
 from paatvaers.domain.involvement import Evidence, Involvement
-from paatvaers.domain.organisations import EmployeeFunction, OrgUnit, StaffMember, UnitKind
+from paatvaers.domain.organisations import (
+    EmployeeFunction,
+    OrgUnit,
+    StaffMember,
+    UnitKind,
+    unit_id_for_institution,
+    unit_id_for_sor,
+)
 from paatvaers.population import names
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -69,6 +77,8 @@ class Population:
     cases: list[Case] = field(default_factory=list)
     appointments: list[Appointment] = field(default_factory=list)
     involvements: list[Involvement] = field(default_factory=list)
+    # CPR numbers whose appointments the appointment overview must not share.
+    appointment_sharing_blocked: set[str] = field(default_factory=set)
 
     def demo_users(self) -> list[StaffMember]:
         return [s for s in self.staff if s.is_demo]
@@ -91,6 +101,10 @@ BUP_SHARE_UNDER_FOUR = 0.004
 PPR_SHARE = 0.06
 CHILD_FAMILY_SHARE = 0.035
 PROTECTED_SHARE = 0.01
+MOVED_SHARE = 0.03  # moved into the municipality within the last two years
+UNITS_WITHOUT_PHONE = 0.05  # institutions that registered no phone number
+INCONSISTENT_MARKING = 0.02  # courses marked as adult psychiatry or without the episode label
+BLOCKED_SHARING = 0.01  # of children in BUP: a custody holder blocked sharing of appointments
 CHILDREN_PER_CLINIC = 700
 CHILDREN_PER_SCHOOL = 400
 CHILDREN_PER_DAYCARE = 60
@@ -207,42 +221,45 @@ class _Generator:
         return unit
 
     def municipal_unit(self, m: Municipality, kind: UnitKind, name: str) -> OrgUnit:
+        fk_org_uuid = self.new_id()
         return self.add_unit(
             OrgUnit(
-                id=self.new_id(),
+                id=fk_org_uuid,
                 kind=kind,
                 name=f"{name}, {m.name} Kommune",
                 municipality_code=m.code,
                 region=m.region.value,
                 cvr=self.municipal_cvr(m),
-                fk_org_uuid=self.new_id(),
+                fk_org_uuid=fk_org_uuid,
                 phone=self.phone(),
                 email=f"{kind.value.replace('_', '')}@{_slug(m.name)}.kommune.example",
             )
         )
 
     def institution(self, m: Municipality, kind: UnitKind, name: str) -> OrgUnit:
+        number = f"{self.next_number('inst', 900001):06d}"
         return self.add_unit(
             OrgUnit(
-                id=self.new_id(),
+                id=unit_id_for_institution(number),
                 kind=kind,
                 name=f"{name} ({m.name})",
                 municipality_code=m.code,
                 region=m.region.value,
-                institution_number=InstitutionNumber(f"{self.next_number('inst', 900001):06d}"),
-                phone=self.phone(),
+                institution_number=InstitutionNumber(number),
+                phone=None if self.chance(UNITS_WITHOUT_PHONE) else self.phone(),
             )
         )
 
     def health_unit(self, kind: UnitKind, name: str, m: Municipality) -> OrgUnit:
+        sor = self.sor()
         return self.add_unit(
             OrgUnit(
-                id=self.new_id(),
+                id=unit_id_for_sor(sor.value),
                 kind=kind,
                 name=name,
                 municipality_code=m.code,
                 region=m.region.value,
-                sor=self.sor(),
+                sor=sor,
                 gln=self.gln(),
                 phone=self.phone(),
             )
@@ -392,6 +409,14 @@ class _Generator:
         years = self.pick((1, 1, 5))
         return AddressProtection(since=since, until=_add_years(since, years))
 
+    def move(self, born: date, m: Municipality) -> dict[str, Any]:
+        """CPR's record of a recent move into `m`, for a few children."""
+        if not self.chance(MOVED_SHARE):
+            return {}
+        moved = max(born, self.as_of - timedelta(days=self.rng.randrange(1, 730)))
+        previous = self.pick([other for other in MUNICIPALITIES if other.code != m.code])
+        return {"moved_in_on": moved, "previous_municipality_code": previous.code}
+
     def enrollment(self, cpr: Cpr, age: int, units: _Units) -> Enrollment | None:
         if age == 0 or (age == 17 and self.chance(0.5)):
             return None
@@ -444,6 +469,7 @@ class _Generator:
                 municipality_code=m.code,
                 custody=self.custody(born, surname),
                 address_protection=self.address_protection(),
+                **self.move(born, m),
             )
             self.population.children.append(child)
             clinic = self.pick(u.clinics)
@@ -566,12 +592,9 @@ class _Generator:
             child.birth_date,
             self.as_of - timedelta(days=held * spacing + self.rng.randrange(14, 90)),
         )
-        marked = self.chance(MARKING_QUALITY[region])
-        marking = AppointmentMarking(
-            PRACTICE_SETTING_CHILD_PSYCHIATRY if marked else None,
-            FACILITY_PSYCHIATRIC_UNIT if marked else None,
-            EPISODE_LABEL_MENTAL_DISORDERS if marked else None,
-        )
+        marking = self.marking(region)
+        if self.chance(BLOCKED_SHARING):
+            self.population.appointment_sharing_blocked.add(child.cpr.value)
         day = referred + timedelta(days=self.rng.randrange(7, 21))
         for i in range(held + booked):
             in_past = i < held
@@ -607,6 +630,27 @@ class _Generator:
             min(until, self.as_of) if until else None,
         )
         return referred
+
+    def marking(self, region: Region) -> AppointmentMarking:
+        """How the region marked the course's appointments: correctly, not at all, or
+        inconsistently (facility and practice setting disagree, or the episode label is
+        missing)."""
+        if not self.chance(MARKING_QUALITY[region]):
+            return AppointmentMarking(None, None, None)
+        if self.chance(INCONSISTENT_MARKING):
+            return self.pick(
+                (
+                    AppointmentMarking(
+                        PRACTICE_SETTING_PSYCHIATRY, FACILITY_PSYCHIATRIC_UNIT, None
+                    ),
+                    AppointmentMarking(PRACTICE_SETTING_CHILD_PSYCHIATRY, None, None),
+                )
+            )
+        return AppointmentMarking(
+            PRACTICE_SETTING_CHILD_PSYCHIATRY,
+            FACILITY_PSYCHIATRIC_UNIT,
+            EPISODE_LABEL_MENTAL_DISORDERS,
+        )
 
     @staticmethod
     def _stage_of_visit(i: int, held: int, stage: CourseStage) -> CourseStage:

@@ -1,0 +1,191 @@
+"""The state the simulators serve: the synthetic population, split the way the national
+sources hold it, with change times so that incremental passes and deletions can be served.
+
+Tests change the world in-process (`world.cases.put(...)`, `.delete(...)`) while the simulators
+run in a background thread; every access goes through one lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Generic, TypeVar
+
+from paatvaers.domain.appointments import Appointment
+from paatvaers.domain.cases import Case
+from paatvaers.domain.enrollment import Enrollment
+from paatvaers.domain.organisations import OrgUnit, StaffMember, UnitKind
+from paatvaers.population.generator import Population
+from paatvaers.sources.base import AppointmentWithPerformer, PersonWithGp
+
+T = TypeVar("T")
+
+MUNICIPAL_KINDS = frozenset({UnitKind.CHILD_FAMILY, UnitKind.PPR})
+
+
+class Clock:
+    """A deterministic clock: every change is one millisecond after the previous one."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def tick(self) -> datetime:
+        self._now += timedelta(milliseconds=1)
+        return self._now
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A record the source serves broken, in its own format, verbatim."""
+
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Entry(Generic[T]):
+    key: str
+    value: T | Malformed
+    changed_at: datetime
+
+    @property
+    def position(self) -> tuple[datetime, str]:
+        return (self.changed_at, self.key)
+
+
+class SourceStore(Generic[T]):
+    """One kind of record as a source holds it: current records and tombstones, ordered by
+    change time so a pass can page through them with a stable cursor."""
+
+    def __init__(self, clock: Clock, lock: threading.RLock) -> None:
+        self._clock = clock
+        self._lock = lock
+        self._entries: dict[str, Entry[T]] = {}
+        self._deleted: dict[str, datetime] = {}
+
+    def put(self, key: str, value: T | Malformed) -> None:
+        with self._lock:
+            self._entries[key] = Entry(key, value, self._clock.tick())
+            self._deleted.pop(key, None)
+
+    def put_all(self, items: Iterable[tuple[str, T]]) -> None:
+        for key, value in items:
+            self.put(key, value)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            if self._entries.pop(key, None) is not None:
+                self._deleted[key] = self._clock.tick()
+
+    def get(self, key: str) -> T | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or isinstance(entry.value, Malformed):
+            return None
+        return entry.value
+
+    def values(self) -> list[T]:
+        with self._lock:
+            return [e.value for e in self._entries.values() if not isinstance(e.value, Malformed)]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def page(
+        self, since: datetime | None, after: tuple[datetime, str] | None, limit: int
+    ) -> tuple[list[Entry[T]], tuple[datetime, str] | None]:
+        """Up to `limit` entries changed after `since`, in change order, starting after the
+        position `after`; and the position to continue from, or None at the end."""
+        with self._lock:
+            ordered = sorted(self._entries.values(), key=lambda e: e.position)
+        if since is not None:
+            ordered = [e for e in ordered if e.changed_at > since]
+        if after is not None:
+            ordered = [e for e in ordered if e.position > after]
+        chunk = ordered[:limit]
+        more = len(ordered) > limit
+        return chunk, (chunk[-1].position if more and chunk else None)
+
+    def deleted_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        with self._lock:
+            return sorted(
+                ((k, t) for k, t in self._deleted.items() if t > since), key=lambda kt: kt[1]
+            )
+
+    def high_water_mark(self) -> datetime:
+        """The latest change (or deletion) this store has seen."""
+        with self._lock:
+            times = [e.changed_at for e in self._entries.values()] + list(self._deleted.values())
+        return max(times, default=datetime.min.replace(tzinfo=UTC))
+
+
+class World:
+    """Every source's records, built from one population."""
+
+    def __init__(self, as_of: date) -> None:
+        self.as_of = as_of
+        self.lock = threading.RLock()
+        self.clock = Clock(datetime.combine(as_of, time(0), tzinfo=UTC))
+        self.persons: SourceStore[PersonWithGp] = self._store()  # key: CPR
+        self.cases: SourceStore[Case] = self._store()  # key: case UUID
+        self.org_units: SourceStore[OrgUnit] = self._store()  # key: FK Organisation UUID
+        self.users: SourceStore[StaffMember] = self._store()  # key: Bruger UUID
+        self.institutions: SourceStore[OrgUnit] = self._store()  # key: institution number
+        self.enrollments: SourceStore[Enrollment] = self._store()  # key: child CPR
+        self.appointments: SourceStore[AppointmentWithPerformer] = self._store()  # key: id
+        # CPR numbers for which the appointment overview shares nothing: a custody holder
+        # blocked sharing, and the service filters before answering.
+        self.sharing_blocked: set[str] = set()
+
+    def _store(self) -> SourceStore[Any]:
+        return SourceStore(self.clock, self.lock)
+
+    @classmethod
+    def from_population(cls, population: Population) -> World:
+        world = cls(population.as_of)
+        units = {u.id: u for u in population.org_units}
+        world.persons.put_all(
+            (c.cpr.value, PersonWithGp(c, _gp(population, units, c.cpr.value)))
+            for c in population.children
+        )
+        world.org_units.put_all(
+            (str(u.id), u) for u in population.org_units if u.kind in MUNICIPAL_KINDS
+        )
+        municipal = {u.id for u in population.org_units if u.kind in MUNICIPAL_KINDS}
+        world.users.put_all((str(s.id), s) for s in population.staff if s.unit_id in municipal)
+        world.cases.put_all((str(c.id), c) for c in population.cases)
+        world.institutions.put_all(
+            (u.institution_number.value, u)
+            for u in population.org_units
+            if u.institution_number is not None
+        )
+        world.enrollments.put_all((e.child_cpr.value, e) for e in population.enrollments)
+        by_sor = {u.sor.value: u for u in population.org_units if u.sor is not None}
+        world.appointments.put_all(
+            (str(a.id), AppointmentWithPerformer(a, by_sor[a.performer_sor.value]))
+            for a in population.appointments
+        )
+        world.sharing_blocked = set(population.appointment_sharing_blocked)
+        return world
+
+    def shared_appointments(self, patient_cpr: str) -> list[Appointment]:
+        """What the appointment overview may hand out for a patient: nothing when sharing is
+        blocked."""
+        if patient_cpr in self.sharing_blocked:
+            return []
+        return [
+            a.appointment
+            for a in self.appointments.values()
+            if a.appointment.patient_cpr.value == patient_cpr
+        ]
+
+
+def _gp(population: Population, units: dict[uuid.UUID, OrgUnit], cpr: str) -> OrgUnit | None:
+    gp_id = population.gp_of.get(cpr)
+    return units[gp_id] if gp_id is not None else None
