@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from paatvaers.population.generator import Population, generate
 from paatvaers.population.report import PopulationReport, report
 from paatvaers.settings import Settings
+from paatvaers.sources.base import SourceName
 from paatvaers.store import db
 from paatvaers.store.embedded import embedded_postgres
-from paatvaers.store.population_writer import POPULATION_TABLES, replace_population
+from paatvaers.store.population_writer import replace_population
 from paatvaers.store.repositories import PopulationRunRepository, StaffRepository
 
 app = typer.Typer(help="På Tværs – Børn & Unge", no_args_is_help=True)
@@ -62,7 +63,7 @@ def build_population(children: int, seed: int, as_of: date) -> Population:
 
 def store_population(engine: Engine, population: Population, summary: PopulationReport) -> None:
     with _progress() as progress:
-        task = progress.add_task("Skriver til databasen", total=len(POPULATION_TABLES) - 1)
+        task = progress.add_task("Skriver til databasen", total=len(SourceName))
         replace_population(engine, population, summary, lambda _t: progress.advance(task))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
@@ -12,7 +14,7 @@ from paatvaers.domain.cpr import has_synthetic_mark
 from paatvaers.domain.organisations import EmployeeFunction, UnitKind
 from paatvaers.population.generator import Population, generate
 from paatvaers.population.report import report
-from paatvaers.store.db import make_engine, upgrade
+from paatvaers.store.db import alembic_config, make_engine, upgrade
 from paatvaers.store.population_writer import replace_population
 from paatvaers.store.repositories import (
     AppointmentRepository,
@@ -41,12 +43,18 @@ def test_migrations_create_every_table_the_models_declare(fresh_database_url: st
     assert "alembic_version" in tables
 
 
-def test_upgrade_is_idempotent(fresh_database_url: str) -> None:
+def test_upgrade_is_idempotent_and_leaves_no_drift(fresh_database_url: str) -> None:
     upgrade(fresh_database_url)  # already at head: must be a no-op, not an error
+    config = alembic_config(fresh_database_url)
+    head = ScriptDirectory.from_config(config).get_current_head()
     engine = create_engine(fresh_database_url)
-    with engine.connect() as conn:
-        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            version = conn.scalar(text("SELECT version_num FROM alembic_version"))
+    finally:
+        engine.dispose()
+    assert version == head
+    command.check(config)  # the models and the migrations describe the same schema
 
 
 def test_every_stored_cpr_is_flagged_synthetic_and_marked(session: Session) -> None:

@@ -3,6 +3,12 @@
 
 Every column that holds a CPR number has a sibling `*_synthetic` flag: synthetic people are
 marked where they are stored, so no export or report can mistake them for real ones.
+
+Every record that a national source delivers carries `Freshness`: which source, when it was
+last confirmed, and a hash of its content (so an unchanged record is not rewritten).
+References between records of different sources (a case's responsible unit, a child's school)
+are not foreign keys: the sources arrive independently and in any order, and a dangling
+reference is a data-quality finding (R12), not a reason to refuse the record.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -39,7 +46,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class OrgUnitRow(Base):
+class Freshness:
+    """Columns of a record delivered by a national source."""
+
+    source: Mapped[str] = mapped_column(String(20), index=True)
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content_hash: Mapped[str | None] = mapped_column(String(32))
+
+
+class OrgUnitRow(Freshness, Base):
     __tablename__ = "org_unit"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
@@ -63,7 +78,7 @@ class OrgUnitRow(Base):
     )
 
 
-class ChildRow(Base):
+class ChildRow(Freshness, Base):
     __tablename__ = "child"
 
     cpr: Mapped[str] = mapped_column(String(10), primary_key=True)
@@ -73,9 +88,11 @@ class ChildRow(Base):
     sex: Mapped[str | None] = mapped_column(String(6))
     municipality_code: Mapped[str] = mapped_column(String(4), index=True)
     region: Mapped[str] = mapped_column(String(5))
-    gp_unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("org_unit.id"))
+    gp_unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
     address_protected_since: Mapped[date | None] = mapped_column(Date)
     address_protected_until: Mapped[date | None] = mapped_column(Date)
+    moved_in_on: Mapped[date | None] = mapped_column(Date)
+    previous_municipality_code: Mapped[str | None] = mapped_column(String(4))
 
 
 class CustodyHolderRow(Base):
@@ -92,13 +109,12 @@ class CustodyHolderRow(Base):
     __table_args__ = (UniqueConstraint("child_cpr", "holder_cpr"),)
 
 
-class EnrollmentRow(Base):
+class EnrollmentRow(Freshness, Base):
     __tablename__ = "enrollment"
 
-    child_cpr: Mapped[str] = mapped_column(
-        ForeignKey("child.cpr", ondelete="CASCADE"), primary_key=True
-    )
-    institution_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    child_cpr: Mapped[str] = mapped_column(String(10), primary_key=True)
+    child_cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
+    institution_unit_id: Mapped[uuid.UUID] = mapped_column(UUID, index=True)
     institution_number: Mapped[str] = mapped_column(String(6))
     institution_type: Mapped[str] = mapped_column(String(10))
     main_group: Mapped[str | None] = mapped_column(String(20))
@@ -116,13 +132,17 @@ class StaffUserRow(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     employee_function: Mapped[str] = mapped_column(String(40))
-    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID, index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # FK Organisation delivers municipal staff; health staff are registered locally.
+    source: Mapped[str] = mapped_column(String(20), index=True)
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content_hash: Mapped[str | None] = mapped_column(String(32))
 
 
-class MunicipalCaseRow(Base):
+class MunicipalCaseRow(Freshness, Base):
     __tablename__ = "municipal_case"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
@@ -133,7 +153,7 @@ class MunicipalCaseRow(Base):
     status: Mapped[str] = mapped_column(String(10))
     sensitivity: Mapped[str] = mapped_column(String(30))
     owner_cvr: Mapped[str] = mapped_column(String(8))
-    responsible_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    responsible_unit_id: Mapped[uuid.UUID] = mapped_column(UUID, index=True)
     primary_handler: Mapped[str | None] = mapped_column(String(200))
     source_system: Mapped[str] = mapped_column(String(20))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -162,7 +182,7 @@ class CasePartyRow(Base):
     __table_args__ = (Index("ix_case_party_cpr", "cpr"),)
 
 
-class AppointmentRow(Base):
+class AppointmentRow(Freshness, Base):
     __tablename__ = "appointment"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
@@ -194,10 +214,9 @@ class InvolvementRow(Base):
 
     __tablename__ = "involvement"
 
-    child_cpr: Mapped[str] = mapped_column(
-        ForeignKey("child.cpr", ondelete="CASCADE"), primary_key=True
-    )
-    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    child_cpr: Mapped[str] = mapped_column(String(10), primary_key=True)
+    child_cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     since: Mapped[date] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date)
@@ -216,3 +235,64 @@ class PopulationRunRow(Base):
     cpr_set_hash: Mapped[str] = mapped_column(String(64))
     stats: Mapped[dict[str, object]] = mapped_column(JSONB)
     generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QuarantineRow(Base):
+    """A record that broke its source's rules: kept whole, with the reason, never dropped.
+    The same payload seen again only bumps `last_seen_at` and `times_seen`."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(20))
+    record_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    media_type: Mapped[str] = mapped_column(String(100))
+    payload_hash: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    times_seen: Mapped[int] = mapped_column(Integer, default=1)
+    run_id: Mapped[int] = mapped_column(Integer)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("source", "record_key", "payload_hash"),)
+
+
+class IngestRunRow(Base):
+    """One pass over one source. A run left `running` by a killed process is resumed from
+    its cursor by the next run of the same source."""
+
+    __tablename__ = "ingest_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(20), index=True)
+    mode: Mapped[str] = mapped_column(String(12))
+    since: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10))
+    cursor: Mapped[str | None] = mapped_column(Text)
+    high_water_mark: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read: Mapped[int] = mapped_column(Integer, default=0)
+    upserted: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("mode IN ('full','incremental')", name="mode"),
+        CheckConstraint("status IN ('running','completed','failed')", name="status"),
+    )
+
+
+class IngestCheckpointRow(Base):
+    """Where the next incremental pass over a source starts."""
+
+    __tablename__ = "ingest_checkpoint"
+
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    high_water_mark: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -19,9 +19,16 @@ from paatvaers.domain.cases import Case
 from paatvaers.domain.enrollment import Enrollment
 from paatvaers.domain.organisations import OrgUnit, StaffMember, UnitKind
 from paatvaers.population.generator import Population
-from paatvaers.sources.base import AppointmentWithPerformer, PersonWithGp
+from paatvaers.sources.base import (
+    AppointmentWithPerformer,
+    EnrollmentWithInstitution,
+    Entity,
+    PersonWithGp,
+    SourceName,
+)
 
 T = TypeVar("T")
+E = TypeVar("E")
 
 MUNICIPAL_KINDS = frozenset({UnitKind.CHILD_FAMILY, UnitKind.PPR})
 
@@ -149,23 +156,26 @@ class World:
     @classmethod
     def from_population(cls, population: Population) -> World:
         world = cls(population.as_of)
-        units = {u.id: u for u in population.org_units}
+        delivered = deliveries(population)
         world.persons.put_all(
-            (c.cpr.value, PersonWithGp(c, _gp(population, units, c.cpr.value)))
-            for c in population.children
+            (p.child.cpr.value, p) for p in _of(delivered[SourceName.CPR], PersonWithGp)
         )
         world.org_units.put_all(
-            (str(u.id), u) for u in population.org_units if u.kind in MUNICIPAL_KINDS
+            (str(u.id), u) for u in _of(delivered[SourceName.ORG_REGISTRY], OrgUnit)
         )
-        municipal = {u.id for u in population.org_units if u.kind in MUNICIPAL_KINDS}
-        world.users.put_all((str(s.id), s) for s in population.staff if s.unit_id in municipal)
-        world.cases.put_all((str(c.id), c) for c in population.cases)
+        world.users.put_all(
+            (str(s.id), s) for s in _of(delivered[SourceName.ORG_REGISTRY], StaffMember)
+        )
+        world.cases.put_all((str(c.id), c) for c in _of(delivered[SourceName.CASE_INDEX], Case))
+        institutions = _of(delivered[SourceName.INSTITUTIONS], OrgUnit)
         world.institutions.put_all(
-            (u.institution_number.value, u)
-            for u in population.org_units
-            if u.institution_number is not None
+            (u.institution_number.value, u) for u in institutions if u.institution_number
         )
-        world.enrollments.put_all((e.child_cpr.value, e) for e in population.enrollments)
+        world.enrollments.put_all(
+            (e.enrollment.child_cpr.value, e.enrollment)
+            for e in _of(delivered[SourceName.INSTITUTIONS], EnrollmentWithInstitution)
+        )
+        # The service holds every appointment; it filters blocked patients when it answers.
         by_sor = {u.sor.value: u for u in population.org_units if u.sor is not None}
         world.appointments.put_all(
             (str(a.id), AppointmentWithPerformer(a, by_sor[a.performer_sor.value]))
@@ -184,6 +194,51 @@ class World:
             for a in self.appointments.values()
             if a.appointment.patient_cpr.value == patient_cpr
         ]
+
+
+def deliveries(population: Population) -> dict[SourceName, list[Entity]]:
+    """What each national source holds of the population: the simulators serve it, and the
+    population writer stores it as if it had been ingested."""
+    units = {u.id: u for u in population.org_units}
+    by_sor = {u.sor.value: u for u in population.org_units if u.sor is not None}
+    by_number = {
+        u.institution_number.value: u for u in population.org_units if u.institution_number
+    }
+    municipal = [u for u in population.org_units if u.kind in MUNICIPAL_KINDS]
+    municipal_ids = {u.id for u in municipal}
+    return {
+        SourceName.CPR: [
+            PersonWithGp(c, _gp(population, units, c.cpr.value)) for c in population.children
+        ],
+        SourceName.ORG_REGISTRY: [
+            *municipal,
+            *(s for s in population.staff if s.unit_id in municipal_ids),
+        ],
+        SourceName.CASE_INDEX: list(population.cases),
+        SourceName.INSTITUTIONS: [
+            *by_number.values(),
+            *(
+                EnrollmentWithInstitution(e, by_number[e.institution_number.value])
+                for e in population.enrollments
+            ),
+        ],
+        SourceName.APPOINTMENTS: [
+            AppointmentWithPerformer(a, by_sor[a.performer_sor.value])
+            for a in population.appointments
+            if a.patient_cpr.value not in population.appointment_sharing_blocked
+        ],
+    }
+
+
+def local_staff(population: Population) -> list[StaffMember]:
+    """Staff that no national source delivers: health staff are registered in the platform
+    itself (their logins come from the regions' and clinics' own user administration)."""
+    municipal_ids = {u.id for u in population.org_units if u.kind in MUNICIPAL_KINDS}
+    return [s for s in population.staff if s.unit_id not in municipal_ids]
+
+
+def _of(entities: list[Entity], kind: type[E]) -> list[E]:
+    return [e for e in entities if isinstance(e, kind)]
 
 
 def _gp(population: Population, units: dict[uuid.UUID, OrgUnit], cpr: str) -> OrgUnit | None:

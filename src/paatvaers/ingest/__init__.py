@@ -1,0 +1,1 @@
+"""Ingestion: passes over the national sources into the store, with checkpoints and quarantine."""
