@@ -85,6 +85,8 @@ class Appointment:
     status: AppointmentStatus
     stage: CourseStage | None = None
     replaces_id: uuid.UUID | None = None  # set on the new appointment when one was moved
+    # The referring organisation: APD-DK's optional second author with function code REFB.
+    requester_sor: Sor | None = None
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or (self.end is not None and self.end.tzinfo is None):

@@ -101,7 +101,7 @@ APPOINTMENT = Table(
     _columns(
         'id document_id patient_cpr patient_cpr_synthetic start "end" performer_sor'
         " performer_name location_sor location_name reason practice_setting_code"
-        " facility_type_code episode_label status stage replaces_id"
+        " facility_type_code episode_label status stage replaces_id requester_sor"
     ),
 )
 
@@ -257,6 +257,7 @@ def appointment_row(a: Appointment, synthetic: bool) -> Row:
         a.status.value,
         a.stage.value if a.stage else None,
         a.replaces_id,
+        _s(a.requester_sor),
     )
 
 

@@ -44,7 +44,7 @@ from paatvaers.domain.cpr import Cpr, Sex, seventh_digits_for, synthetic_cpr
 from paatvaers.domain.enrollment import Enrollment, InstitutionType
 from paatvaers.domain.geography import MUNICIPALITIES, Municipality, Region
 from paatvaers.domain.identifiers import Cvr, Gln, InstitutionNumber, Sor
-from paatvaers.domain.involvement import Evidence, Involvement
+from paatvaers.domain.involvement import ChildFacts, Involvement, derive_involvements
 from paatvaers.domain.organisations import (
     EmployeeFunction,
     OrgUnit,
@@ -96,7 +96,7 @@ class _Units:
 
 
 # How the generated world is shaped. Shares are of all children unless said otherwise.
-BUP_SHARE_SCHOOL_AGE = 0.04
+BUP_SHARE_SCHOOL_AGE = 0.05
 BUP_SHARE_UNDER_FOUR = 0.004
 PPR_SHARE = 0.06
 CHILD_FAMILY_SHARE = 0.035
@@ -505,28 +505,10 @@ class _Generator:
         if not in_bup:
             return
         site = self.pick(bup[m.region])
-        referred = self.bup_course(child, site, m.region)
-        if self.chance(0.6):
-            self.involve(child, clinic, referred, Evidence.REFERRAL)
-        if enrollment is not None and not enrollment.is_daycare and self.chance(0.5):
-            school = next(
-                unit
-                for unit in u.schools
-                if unit.institution_number == enrollment.institution_number
-            )
-            self.involve(child, school, referred, Evidence.SCHOOL_CONCERN)
-
-    def involve(
-        self,
-        child: Child,
-        unit: OrgUnit,
-        since: date,
-        evidence: Evidence,
-        until: date | None = None,
-    ) -> None:
-        self.population.involvements.append(
-            Involvement(child.cpr, unit.id, unit.kind, since, evidence, until)
-        )
+        # Most referrals to BUP come from the GP; the appointments then name the GP as
+        # requester. The others come from PPR or the municipality, which APD-DK does not name.
+        requester = clinic.sor if self.chance(0.6) else None
+        self.bup_course(child, site, m.region, requester)
 
     def municipal_case(
         self,
@@ -569,16 +551,11 @@ class _Generator:
             parties=parties,
         )
         self.population.cases.append(case)
-        closed = status is CaseStatus.AFSLUTTET
-        until = (
-            min(self.as_of, opened + timedelta(days=self.rng.randrange(30, 400)))
-            if closed
-            else None
-        )
-        self.involve(child, unit, opened, Evidence.CASE_INDEX, until)
 
-    def bup_course(self, child: Child, site: OrgUnit, region: Region) -> date:
-        """Appointments of one course in BUP; returns the referral date."""
+    def bup_course(
+        self, child: Child, site: OrgUnit, region: Region, requester: Sor | None
+    ) -> None:
+        """The appointments of one course in BUP."""
         stage = self.rng.choices(list(CourseStage), weights=(20, 35, 30, 15))[0]
         held = {
             CourseStage.REFERRAL: 0,
@@ -605,7 +582,7 @@ class _Generator:
                 start = self.workday_time(self.as_of + timedelta(days=1))
             if self.chance(0.07):
                 status = AppointmentStatus.CANCELLED
-            self.appointment(child, site, marking, start, status, visit_stage)
+            self.appointment(child, site, marking, start, status, visit_stage, requester)
             if self.chance(0.05):
                 moved_to = self.workday_time(
                     start.date() + timedelta(days=self.rng.randrange(2, 9))
@@ -618,18 +595,9 @@ class _Generator:
                     else AppointmentStatus.BOOKED
                 )
                 self.appointment(
-                    child, site, marking, moved_to, new_status, visit_stage, original.id
+                    child, site, marking, moved_to, new_status, visit_stage, requester, original.id
                 )
             day = start.date() + timedelta(days=spacing + self.rng.randrange(-5, 6))
-        until = day if stage is CourseStage.COMPLETION else None
-        self.involve(
-            child,
-            site,
-            referred,
-            Evidence.APPOINTMENT_OVERVIEW,
-            min(until, self.as_of) if until else None,
-        )
-        return referred
 
     def marking(self, region: Region) -> AppointmentMarking:
         """How the region marked the course's appointments: correctly, not at all, or
@@ -670,6 +638,7 @@ class _Generator:
         start: datetime,
         status: AppointmentStatus,
         stage: CourseStage,
+        requester: Sor | None,
         replaces: uuid.UUID | None = None,
     ) -> None:
         assert site.sor is not None  # noqa: S101 - BUP units always have a SOR code
@@ -689,6 +658,7 @@ class _Generator:
                 status=status,
                 stage=stage,
                 replaces_id=replaces,
+                requester_sor=requester,
             )
         )
 
@@ -704,6 +674,7 @@ class _Generator:
         staff = self.build_staff(units, bup)
         self.rng.shuffle(homes)
         self.build_children(homes, units, bup, staff)
+        self.population.involvements = derive_population_involvements(self.population)
         return self.population
 
 
@@ -713,6 +684,42 @@ def generate(
     """The synthetic population of `children` children for `seed`, as it stands on `as_of`.
     `progress` is told how many children are done, every thousand."""
     return _Generator(children, seed, as_of, progress).run()
+
+
+def derive_population_involvements(population: Population) -> list[Involvement]:
+    """Who is involved with each child, by the same rules the platform applies to ingested
+    data, from what the sources deliver (blocked appointments are never delivered)."""
+    kinds = {u.id: u.kind for u in population.org_units}
+    schools = {
+        u.institution_number.value: u.id
+        for u in population.org_units
+        if u.institution_number is not None and u.kind is UnitKind.SCHOOL
+    }
+    cases: dict[str, list[tuple[Case, UnitKind]]] = {}
+    for case in population.cases:
+        primary = case.primary_party
+        if primary is not None:
+            cases.setdefault(primary.cpr.value, []).append((case, kinds[case.responsible_unit_id]))
+    appointments: dict[str, list[Appointment]] = {}
+    for a in population.appointments:
+        if a.patient_cpr.value not in population.appointment_sharing_blocked:
+            appointments.setdefault(a.patient_cpr.value, []).append(a)
+    enrolled = {
+        e.child_cpr.value: schools.get(e.institution_number.value) for e in population.enrollments
+    }
+    involvements: list[Involvement] = []
+    for child in population.children:
+        key = child.cpr.value
+        if key not in cases and key not in appointments:
+            continue
+        facts = ChildFacts(
+            child.cpr,
+            tuple(cases.get(key, ())),
+            tuple(appointments.get(key, ())),
+            enrolled.get(key),
+        )
+        involvements.extend(derive_involvements(facts, population.as_of))
+    return involvements
 
 
 def _with_status(appointment: Appointment, status: AppointmentStatus) -> Appointment:

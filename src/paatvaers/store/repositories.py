@@ -203,6 +203,7 @@ def appointment_from_row(row: AppointmentRow) -> Appointment:
         status=AppointmentStatus(row.status),
         stage=CourseStage(row.stage) if row.stage else None,
         replaces_id=row.replaces_id,
+        requester_sor=Sor(row.requester_sor) if row.requester_sor else None,
     )
 
 

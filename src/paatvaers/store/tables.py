@@ -202,6 +202,7 @@ class AppointmentRow(Freshness, Base):
     status: Mapped[str] = mapped_column(String(10))
     stage: Mapped[str | None] = mapped_column(String(12))
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    requester_sor: Mapped[str | None] = mapped_column(String(20))
 
     __table_args__ = (
         CheckConstraint("status IN ('booked','held','cancelled','moved')", name="status"),

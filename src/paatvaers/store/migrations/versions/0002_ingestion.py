@@ -86,6 +86,7 @@ def upgrade() -> None:
         "now()",
     )
     op.add_column("appointment", sa.Column("content_hash", sa.String(length=32), nullable=True))
+    op.add_column("appointment", sa.Column("requester_sor", sa.String(length=20), nullable=True))
     op.create_index(op.f("ix_appointment_source"), "appointment", ["source"], unique=False)
     op.add_column("child", sa.Column("moved_in_on", sa.Date(), nullable=True))
     op.add_column(
@@ -216,6 +217,7 @@ def downgrade() -> None:
     op.drop_column("child", "previous_municipality_code")
     op.drop_column("child", "moved_in_on")
     op.drop_index(op.f("ix_appointment_source"), table_name="appointment")
+    op.drop_column("appointment", "requester_sor")
     op.drop_column("appointment", "content_hash")
     op.drop_column("appointment", "confirmed_at")
     op.drop_column("appointment", "source")
