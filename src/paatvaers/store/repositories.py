@@ -168,21 +168,27 @@ class CaseRepository:
 
     def _case(self, row: MunicipalCaseRow) -> Case:
         parties = self.session.scalars(select(CasePartyRow).where(CasePartyRow.case_id == row.id))
-        return Case(
-            id=row.id,
-            case_number=row.case_number,
-            title=row.title,
-            non_public_title=row.non_public_title,
-            kle=KleNumber(row.kle),
-            status=CaseStatus(row.status),
-            sensitivity=Sensitivity(row.sensitivity),
-            owner_cvr=Cvr(row.owner_cvr),
-            responsible_unit_id=row.responsible_unit_id,
-            source_system=row.source_system,
-            opened_at=row.opened_at,
-            primary_handler=row.primary_handler,
-            parties=tuple(CaseParty(Cpr.parse(p.cpr), PartyRole(p.role)) for p in parties),
+        return case_from_row(
+            row, tuple(CaseParty(Cpr.parse(p.cpr), PartyRole(p.role)) for p in parties)
         )
+
+
+def case_from_row(row: MunicipalCaseRow, parties: tuple[CaseParty, ...]) -> Case:
+    return Case(
+        id=row.id,
+        case_number=row.case_number,
+        title=row.title,
+        non_public_title=row.non_public_title,
+        kle=KleNumber(row.kle),
+        status=CaseStatus(row.status),
+        sensitivity=Sensitivity(row.sensitivity),
+        owner_cvr=Cvr(row.owner_cvr),
+        responsible_unit_id=row.responsible_unit_id,
+        source_system=row.source_system,
+        opened_at=row.opened_at,
+        primary_handler=row.primary_handler,
+        parties=parties,
+    )
 
 
 def appointment_from_row(row: AppointmentRow) -> Appointment:
