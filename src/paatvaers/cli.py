@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,20 +15,24 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from paatvaers.ingest.pipeline import Mode, RunSummary
+from paatvaers.ingest.service import ingest
 from paatvaers.population.generator import Population, generate
 from paatvaers.population.report import PopulationReport, report
 from paatvaers.settings import Settings
-from paatvaers.sources.base import SourceName
+from paatvaers.sources.base import SourceName, SourceUnavailable
 from paatvaers.store import db
 from paatvaers.store.embedded import embedded_postgres
-from paatvaers.store.population_writer import replace_population
-from paatvaers.store.repositories import PopulationRunRepository, StaffRepository
+from paatvaers.store.population_writer import replace_population, write_local_staff_and_run
+from paatvaers.store.repositories import StaffRepository
 
 app = typer.Typer(help="På Tværs – Børn & Unge", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 population_app = typer.Typer(help="The synthetic national population.", no_args_is_help=True)
+simulators_app = typer.Typer(help="Simulators of the national sources.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(population_app, name="population")
+app.add_typer(simulators_app, name="simulators")
 
 console = Console()
 DEMO_CHILDREN = 5000
@@ -120,18 +125,6 @@ def population_generate(
     console.print(f"Gemt: {children} børn.")
 
 
-def ensure_demo_population(engine: Engine, children: int, seed: int, day: date) -> None:
-    with Session(engine) as session:
-        latest = PopulationRunRepository(session).latest()
-    if latest and (latest.seed, latest.children, latest.as_of) == (seed, children, day):
-        console.print(f"Befolkningen er allerede genereret ({children} børn, seed {seed}).")
-        return
-    population = build_population(children, seed, day)
-    summary = report(population)
-    store_population(engine, population, summary)
-    print_report(summary, seed, day)
-
-
 def print_demo_users(engine: Engine, base_url: str) -> None:
     with Session(engine) as session:
         users = StaffRepository(session).demo_users()
@@ -149,23 +142,125 @@ def print_demo_users(engine: Engine, base_url: str) -> None:
     console.print(f"\nPå Tværs – Børn & Unge kører på [bold]{base_url}[/bold]  (Ctrl-C stopper)\n")
 
 
+def _as_of(as_of: str | None) -> date:
+    return date.fromisoformat(as_of) if as_of else date.today()  # noqa: DTZ011 - local day
+
+
+@simulators_app.command("serve")
+def simulators_serve(
+    children: Annotated[int, typer.Option(min=1, help="Number of children.")] = DEMO_CHILDREN,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = DEMO_SEED,
+    as_of: Annotated[str | None, typer.Option(help="Reference date; default today.")] = None,
+    malformed: Annotated[
+        bool, typer.Option(help="Serve a few broken records too, as real sources do.")
+    ] = True,
+) -> None:
+    """Serve the five national sources on 127.0.0.1 (ports 8101-8105) until Ctrl-C."""
+    from paatvaers.sources.simulation.server import (  # noqa: PLC0415 - serving only
+        add_malformed_examples,
+        serve_forever,
+    )
+    from paatvaers.sources.simulation.world import World  # noqa: PLC0415
+
+    population = build_population(children, seed, _as_of(as_of))
+    world = World.from_population(population)
+    if malformed:
+        add_malformed_examples(world)
+    console.print("Simulatorerne kører (Ctrl-C stopper):")
+    serve_forever(world)
+
+
+def print_ingest_summaries(summaries: list[RunSummary], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([s.as_dict() for s in summaries], indent=2))
+        return
+    table = Table(title="Indlæsning")
+    for column in ("Kilde", "Type", "Læst", "Nye/ændrede", "Uændrede", "Slettet", "Karantæne"):
+        table.add_column(column, justify="right" if column != "Kilde" else "left")
+    for s in summaries:
+        mode = s.mode + (" (genoptaget)" if s.resumed else "")
+        table.add_row(
+            s.source,
+            mode,
+            *(str(n) for n in (s.read, s.upserted, s.unchanged, s.deleted, s.quarantined)),
+        )
+    console.print(table)
+
+
+def run_ingest(
+    engine: Engine, settings: Settings, sources: list[SourceName], mode: Mode | None
+) -> list[RunSummary]:
+    with _progress() as progress:
+        tasks: dict[str, Any] = {}
+
+        def advance(summary: RunSummary) -> None:
+            if summary.source not in tasks:
+                tasks[summary.source] = progress.add_task(f"Indlæser {summary.source}", total=None)
+            progress.update(tasks[summary.source], completed=summary.read)
+
+        return ingest(engine, settings, sources, mode, progress=advance)
+
+
+@app.command("ingest")
+def ingest_command(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A source (case_index, org_registry, cpr, institutions, appointments) or all."
+        ),
+    ] = "all",
+    full: Annotated[bool, typer.Option(help="A full pass instead of an incremental one.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Read the national sources into the database: incremental from the last checkpoint,
+    or full; broken records go to quarantine with the reason, and the run goes on."""
+    if source != "all" and source not in {s.value for s in SourceName}:
+        raise typer.BadParameter(f"unknown source {source!r}", param_hint="SOURCE")
+    sources = list(SourceName) if source == "all" else [SourceName(source)]
+    settings = Settings.from_environment()
+    with database(settings) as url:
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        try:
+            summaries = run_ingest(engine, settings, sources, Mode.FULL if full else None)
+        except SourceUnavailable as exc:
+            console.print(f"[red]Kilden svarer ikke:[/red] {exc}")
+            raise typer.Exit(1) from exc
+        finally:
+            engine.dispose()
+    print_ingest_summaries(summaries, as_json)
+
+
 @app.command()
 def demo(
     children: Annotated[int, typer.Option(min=1, help="Number of children.")] = DEMO_CHILDREN,
     seed: Annotated[int, typer.Option(help="Random seed.")] = DEMO_SEED,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
 ) -> None:
-    """Start everything on this machine: database, synthetic data and the web app."""
+    """Start everything on this machine: database, the source simulators, ingestion from
+    them (the path a deployment takes), and the web app."""
     import uvicorn  # noqa: PLC0415 - only the serving commands need it
 
+    from paatvaers.sources.simulation.server import (  # noqa: PLC0415
+        RunningSimulators,
+        add_malformed_examples,
+    )
+    from paatvaers.sources.simulation.world import World  # noqa: PLC0415
     from paatvaers.web.app import create_app  # noqa: PLC0415
     from paatvaers.web.logging import configure_logging  # noqa: PLC0415
 
     settings = Settings.from_environment().model_copy(update={"port": port})
-    with database(settings) as url:
+    population = build_population(children, seed, date.today())  # noqa: DTZ011 - local day
+    summary = report(population)
+    print_report(summary, seed, population.as_of)
+    world = World.from_population(population)
+    add_malformed_examples(world)
+    ports = {s: s.default_port for s in SourceName}
+    with database(settings) as url, RunningSimulators(world, ports):
         db.upgrade(url)
         engine = db.make_engine(url)
-        ensure_demo_population(engine, children, seed, date.today())  # noqa: DTZ011
+        print_ingest_summaries(run_ingest(engine, settings, list(SourceName), None), False)
+        write_local_staff_and_run(engine, population, summary)
         base_url = f"http://{settings.host}:{settings.port}/"
         print_demo_users(engine, base_url)
         configure_logging(settings.log_level)

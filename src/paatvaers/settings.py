@@ -17,6 +17,16 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # The national sources. None means the simulator's default address on 127.0.0.1; a
+    # deployment sets the real service URLs (and credentials, per source, in its adapter).
+    case_index_url: str | None = None
+    org_registry_url: str | None = None
+    cpr_url: str | None = None
+    institutions_url: str | None = None
+    appointments_url: str | None = None
+    # Whether the people the sources deliver are synthetic (the simulators): sets the
+    # `*_synthetic` flag stored beside every CPR number. A deployment sets it to false.
+    sources_are_synthetic: bool = True
 
     @field_validator("database_url")
     @classmethod
@@ -29,10 +39,14 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value.removeprefix(prefix)
         raise ValueError("DATABASE_URL must be a PostgreSQL URL")
 
+    def source_url(self, source: str) -> str | None:
+        url: str | None = getattr(self, f"{source}_url")
+        return url
+
     @classmethod
     def from_environment(cls) -> Settings:
         """Settings from PAATVAERS_* variables, with the conventional DATABASE_URL honoured."""
         import os  # noqa: PLC0415 - read the environment only when asked to
 
-        url = os.environ.get("DATABASE_URL") or os.environ.get("PAATVAERS_DATABASE_URL")
+        url = os.environ.get("DATABASE_URL")
         return cls(database_url=url) if url else cls()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from time import perf_counter
 from typing import Any
 
 import psycopg
@@ -44,6 +45,10 @@ class RunSummary:
     unchanged: int = 0
     deleted: int = 0
     quarantined: int = 0
+    # Where the time went, in seconds: waiting for the source, parsing, writing.
+    fetch_seconds: float = 0.0
+    parse_seconds: float = 0.0
+    write_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,11 +89,14 @@ class Ingestion:
         try:
             run = self._resume(conn) or self._start(conn, mode)
             conn.commit()
+            fetch_started = perf_counter()
             for page in self.adapter.pages(run.since, run.cursor):
+                run.summary.fetch_seconds += perf_counter() - fetch_started
                 self._apply(conn, run, page)
                 conn.commit()
                 if progress:
                     progress(run.summary)
+                fetch_started = perf_counter()
             self._finish(conn, run)
             conn.commit()
             return run.summary
@@ -134,6 +142,7 @@ class Ingestion:
         return _Run(run_id, mode, since, None, started_at, summary)
 
     def _apply(self, conn: Connection, run: _Run, page: Page) -> None:
+        parse_started = perf_counter()
         entities: list[Entity] = []
         accepted: list[str] = []
         for record in page.records:
@@ -145,7 +154,10 @@ class Ingestion:
             else:
                 accepted.append(record.key)
         run.summary.read += len(page.records)
-        merged = write_rows(conn, rows_of(entities, self.synthetic), self.source, _now())
+        rows = rows_of(entities, self.synthetic)
+        write_started = perf_counter()
+        run.summary.parse_seconds += write_started - parse_started
+        merged = write_rows(conn, rows, self.source, _now())
         run.summary.upserted += merged.upserted
         run.summary.unchanged += merged.unchanged
         run.summary.deleted += delete_keys(conn, self.source, page.deleted_keys)
@@ -166,6 +178,7 @@ class Ingestion:
                 run.id,
             ),
         )
+        run.summary.write_seconds += perf_counter() - write_started
 
     def _finish(self, conn: Connection, run: _Run) -> None:
         if run.mode is Mode.FULL:

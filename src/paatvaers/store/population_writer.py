@@ -81,18 +81,7 @@ def replace_population(
                 ((*staff_row(s), LOCAL_SOURCE, now, None) for s in local_staff(population)),
             )
             _copy(cursor, "involvement", _INVOLVEMENT_COLUMNS, _involvement_rows(population))
-            cursor.execute(
-                "INSERT INTO population_run (seed, children, as_of, cpr_set_hash, stats,"
-                " generated_at) VALUES (%s, %s, %s, %s, %s, %s)",
-                (
-                    population.seed,
-                    report.children,
-                    population.as_of,
-                    report.cpr_set_hash,
-                    json.dumps(report.as_dict()),
-                    now,
-                ),
-            )
+            _record_run(cursor, population, report, now)
         raw.commit()
     except BaseException:
         raw.rollback()
@@ -138,3 +127,44 @@ _INVOLVEMENT_COLUMNS = (
 def _involvement_rows(p: Population) -> Iterable[Row]:
     for i in p.involvements:
         yield (i.child_cpr.value, True, i.unit_id, i.kind.value, i.since, i.until, i.evidence.value)
+
+
+def write_local_staff_and_run(
+    engine: Engine, population: Population, report: PopulationReport
+) -> None:
+    """What the demo adds beside ingestion: the health staff registered in the platform itself
+    and a note of which population the simulators served."""
+    now = datetime.now(UTC)
+    raw = engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        assert isinstance(connection, psycopg.Connection)  # noqa: S101 - we only use psycopg
+        columns = ", ".join(STAFF_USER.all_columns)
+        placeholders = ", ".join(["%s"] * len(STAFF_USER.all_columns))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO staff_user ({columns}) VALUES ({placeholders})"  # noqa: S608 - constants
+                " ON CONFLICT (id) DO NOTHING",
+                [(*staff_row(s), LOCAL_SOURCE, now, None) for s in local_staff(population)],
+            )
+            _record_run(cursor, population, report, now)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _record_run(
+    cursor: psycopg.Cursor[Any], population: Population, report: PopulationReport, now: datetime
+) -> None:
+    cursor.execute(
+        "INSERT INTO population_run (seed, children, as_of, cpr_set_hash, stats, generated_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (
+            population.seed,
+            report.children,
+            population.as_of,
+            report.cpr_set_hash,
+            json.dumps(report.as_dict()),
+            now,
+        ),
+    )

@@ -1,0 +1,33 @@
+"""Ingest a set of sources, then re-derive who is involved with each child."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from sqlalchemy import Engine
+
+from paatvaers.ingest.involvement import rebuild_involvement
+from paatvaers.ingest.pipeline import Ingestion, Mode, RunSummary
+from paatvaers.settings import Settings
+from paatvaers.sources.base import SourceName
+from paatvaers.sources.registry import INGEST_ORDER, make_adapter
+
+
+def ingest(
+    engine: Engine,
+    settings: Settings,
+    sources: Iterable[SourceName] = INGEST_ORDER,
+    mode: Mode | None = None,
+    day: date | None = None,
+    progress: Callable[[RunSummary], None] | None = None,
+) -> list[RunSummary]:
+    """One run per source, in the order of INGEST_ORDER, then the involvement rebuild."""
+    wanted = set(sources)
+    summaries = []
+    for source in (s for s in INGEST_ORDER if s in wanted):
+        adapter = make_adapter(source, settings.source_url(source.value))
+        ingestion = Ingestion(engine, adapter, synthetic=settings.sources_are_synthetic)
+        summaries.append(ingestion.run(mode, progress))
+    rebuild_involvement(engine, day or date.today())  # noqa: DTZ011 - the local day
+    return summaries
