@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Whether the people the sources deliver are synthetic (the simulators): sets the
     # `*_synthetic` flag stored beside every CPR number. A deployment sets it to false.
     sources_are_synthetic: bool = True
+    # Records per request to a source; also how much work one committed page holds.
+    ingest_page_size: int = 500
 
     @field_validator("database_url")
     @classmethod

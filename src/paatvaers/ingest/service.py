@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from paatvaers.ingest.involvement import rebuild_involvement
 from paatvaers.ingest.pipeline import Ingestion, Mode, RunSummary
 from paatvaers.settings import Settings
-from paatvaers.sources.base import SourceName
+from paatvaers.sources.base import PassOptions, SourceName
 from paatvaers.sources.registry import INGEST_ORDER, make_adapter
 
 
@@ -26,7 +26,8 @@ def ingest(
     wanted = set(sources)
     summaries = []
     for source in (s for s in INGEST_ORDER if s in wanted):
-        adapter = make_adapter(source, settings.source_url(source.value))
+        options = PassOptions(page_size=settings.ingest_page_size)
+        adapter = make_adapter(source, settings.source_url(source.value), options)
         ingestion = Ingestion(engine, adapter, synthetic=settings.sources_are_synthetic)
         summaries.append(ingestion.run(mode, progress))
     rebuild_involvement(engine, day or date.today())  # noqa: DTZ011 - the local day

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -67,7 +68,7 @@ class Entry(Generic[T]):
 
 
 class SourceStore(Generic[T]):
-    """One kind of record as a source holds it: current records and tombstones, ordered by
+    """One kind of record as a source holds them: current records and tombstones, ordered by
     change time so a pass can page through them with a stable cursor."""
 
     def __init__(self, clock: Clock, lock: threading.RLock) -> None:
@@ -75,11 +76,15 @@ class SourceStore(Generic[T]):
         self._lock = lock
         self._entries: dict[str, Entry[T]] = {}
         self._deleted: dict[str, datetime] = {}
+        # Entries in change order, rebuilt only after a change: a pass over an unchanged store
+        # sorts once, and each page finds its start by bisection.
+        self._ordered: list[Entry[T]] | None = None
 
     def put(self, key: str, value: T | Malformed) -> None:
         with self._lock:
             self._entries[key] = Entry(key, value, self._clock.tick())
             self._deleted.pop(key, None)
+            self._ordered = None
 
     def put_all(self, items: Iterable[tuple[str, T]]) -> None:
         for key, value in items:
@@ -89,6 +94,7 @@ class SourceStore(Generic[T]):
         with self._lock:
             if self._entries.pop(key, None) is not None:
                 self._deleted[key] = self._clock.tick()
+                self._ordered = None
 
     def get(self, key: str) -> T | None:
         with self._lock:
@@ -104,19 +110,25 @@ class SourceStore(Generic[T]):
     def __len__(self) -> int:
         return len(self._entries)
 
+    def _in_order(self) -> list[Entry[T]]:
+        with self._lock:
+            if self._ordered is None:
+                self._ordered = sorted(self._entries.values(), key=lambda e: e.position)
+            return self._ordered
+
     def page(
         self, since: datetime | None, after: tuple[datetime, str] | None, limit: int
     ) -> tuple[list[Entry[T]], tuple[datetime, str] | None]:
         """Up to `limit` entries changed after `since`, in change order, starting after the
         position `after`; and the position to continue from, or None at the end."""
-        with self._lock:
-            ordered = sorted(self._entries.values(), key=lambda e: e.position)
+        ordered = self._in_order()
+        start = 0
         if since is not None:
-            ordered = [e for e in ordered if e.changed_at > since]
+            start = bisect_right(ordered, (since, "\uffff"), key=lambda e: e.position)
         if after is not None:
-            ordered = [e for e in ordered if e.position > after]
-        chunk = ordered[:limit]
-        more = len(ordered) > limit
+            start = max(start, bisect_right(ordered, after, key=lambda e: e.position))
+        chunk = ordered[start : start + limit]
+        more = start + limit < len(ordered)
         return chunk, (chunk[-1].position if more and chunk else None)
 
     def deleted_since(self, since: datetime) -> list[tuple[str, datetime]]:
