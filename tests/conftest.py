@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -97,6 +97,20 @@ def fresh_database_url(server_url: str, template_name: str) -> Iterator[str]:
     url = _create(server_url, name, template_name)
     yield url
     _drop(server_url, name)
+
+
+@pytest.fixture
+def make_fresh_database(server_url: str, template_name: str) -> Iterator[Callable[[], str]]:
+    """Make as many empty migrated databases as a test needs; all are dropped after it."""
+    names: list[str] = []
+
+    def make() -> str:
+        names.append(f"paatvaers_fresh_{uuid.uuid4().hex[:10]}")
+        return _create(server_url, names[-1], template_name)
+
+    yield make
+    for name in names:
+        _drop(server_url, name)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,234 @@
+"""CPR: the real adapter against the CPR replica simulator over loopback HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+import httpx2
+import pytest
+
+from paatvaers.domain.children import AddressProtection
+from paatvaers.domain.cpr import synthetic_cpr
+from paatvaers.sources.base import (
+    Page,
+    PassOptions,
+    PersonWithGp,
+    RawRecord,
+    RecordRejected,
+    SourceName,
+    SourceUnavailable,
+)
+from paatvaers.sources.cpr.adapter import CprAdapter, parse_person
+from paatvaers.sources.cpr.simulator import add_malformed_examples, person_record
+from paatvaers.sources.simulation.server import RunningSimulators
+from paatvaers.sources.simulation.world import Malformed, World
+
+CPR = SourceName.CPR
+
+
+@pytest.fixture
+def sims(world: World) -> Iterator[RunningSimulators]:
+    with RunningSimulators(world, sources=[CPR]) as running:
+        yield running
+
+
+@pytest.fixture
+def make(sims: RunningSimulators) -> Callable[..., CprAdapter]:
+    """Adapters against the simulator."""
+
+    def adapter(page_size: int = 500) -> CprAdapter:
+        return CprAdapter(sims.urls[CPR], options=PassOptions(page_size=page_size))
+
+    return adapter
+
+
+def _records(pages: Sequence[Page]) -> list[RawRecord]:
+    return [record for page in pages for record in page.records]
+
+
+def _parse_all(
+    adapter: CprAdapter, records: Sequence[RawRecord]
+) -> tuple[set[PersonWithGp], dict[str, str]]:
+    parsed: set[PersonWithGp] = set()
+    rejected: dict[str, str] = {}
+    for record in records:
+        try:
+            entities = adapter.parse(record)
+        except RecordRejected as exc:
+            rejected[record.key] = exc.reason
+            continue
+        for entity in entities:
+            assert isinstance(entity, PersonWithGp)
+            parsed.add(entity)
+    return parsed, rejected
+
+
+def test_full_pass_reads_every_child(world: World, make: Callable[..., CprAdapter]) -> None:
+    adapter = make()
+    pages = list(adapter.pages(None, None))
+    assert len(pages) == 1 and pages[0].next_cursor is None
+    persons, rejected = _parse_all(adapter, _records(pages))
+    assert rejected == {}
+    assert persons == set(world.persons.values())
+    assert {r.key for r in _records(pages)} == {p.child.cpr.value for p in persons}
+    assert pages[-1].high_water_mark == world.clock.now.isoformat()
+
+
+def test_paging_and_resuming_at_a_cursor(world: World, make: Callable[..., CprAdapter]) -> None:
+    adapter = make(page_size=50)
+    pages = list(adapter.pages(None, None))
+    assert [len(p.records) for p in pages] == [50] * 6
+    assert all(p.next_cursor for p in pages[:-1]) and pages[-1].next_cursor is None
+    resumed = list(adapter.pages(None, pages[1].next_cursor))
+    assert [r.key for r in _records(resumed)] == [r.key for r in _records(pages[2:])]
+    assert {p.high_water_mark for p in pages + resumed} == {pages[0].high_water_mark}
+
+
+def test_incremental_pass_returns_changes_and_removals(
+    world: World, make: Callable[..., CprAdapter]
+) -> None:
+    adapter = make()
+    mark = list(adapter.pages(None, None))[-1].high_water_mark
+    persons = sorted(world.persons.values(), key=lambda p: p.child.cpr.value)
+    child = persons[0].child
+    moved = replace(
+        persons[0],
+        child=replace(
+            child,
+            municipality_code="0851" if child.municipality_code != "0851" else "0101",
+            moved_in_on=world.as_of - timedelta(days=3),
+            previous_municipality_code=child.municipality_code,
+        ),
+    )
+    world.persons.put(child.cpr.value, moved)
+    gone = persons[1].child.cpr.value
+    world.persons.delete(gone)
+
+    pages = list(adapter.pages(mark, None))
+    assert [r.key for r in _records(pages)] == [child.cpr.value]
+    assert [k for p in pages for k in p.deleted_keys] == [gone]
+    parsed, _ = _parse_all(adapter, _records(pages))
+    assert parsed == {moved}
+    new_mark = pages[-1].high_water_mark
+    assert new_mark is not None and mark is not None and new_mark > mark
+    quiet = list(adapter.pages(new_mark, None))
+    assert _records(quiet) == [] and [k for p in quiet for k in p.deleted_keys] == []
+
+
+def test_persons_cpr_calls_gone_are_deletions(
+    world: World, make: Callable[..., CprAdapter]
+) -> None:
+    """A replica keeps dead and emigrated persons with their status; they leave the platform."""
+    adapter = make()
+    mark = list(adapter.pages(None, None))[-1].high_water_mark
+    person = next(iter(world.persons.values()))
+    record = person_record(person)
+    record["status"] = "80"  # udrejst
+    world.persons.put(person.child.cpr.value, Malformed(json.dumps(record).encode()))
+    pages = list(adapter.pages(mark, None))
+    assert _records(pages) == []
+    assert [k for p in pages for k in p.deleted_keys] == [person.child.cpr.value]
+
+
+def test_malformed_records_are_rejected_and_the_rest_parses(
+    world: World, make: Callable[..., CprAdapter]
+) -> None:
+    add_malformed_examples(world)
+    adapter = make()
+    persons, rejected = _parse_all(adapter, _records(list(adapter.pages(None, None))))
+    reasons = sorted(rejected.values())
+    assert len(reasons) == 3
+    assert any("'3102129901' is not a valid CPR number" in r for r in reasons)
+    assert any("'0999' is no Danish municipality code" in r for r in reasons)
+    assert any("custody holder 'Ukendt Værge' has no personnummer" in r for r in reasons)
+    assert persons == set(world.persons.values())
+
+
+def test_protected_and_moved_children(world: World, make: Callable[..., CprAdapter]) -> None:
+    adapter = make()
+    persons, _ = _parse_all(adapter, _records(list(adapter.pages(None, None))))
+    protected = [p.child for p in persons if p.child.address_protection is not None]
+    moved = [p.child for p in persons if p.child.moved_in_on is not None]
+    assert protected and moved
+    assert all(c.is_protected_on(world.as_of) for c in protected)
+    assert all(c.previous_municipality_code not in (None, c.municipality_code) for c in moved)
+    assert {p.child.cpr for p in persons if p.child.has_split_custody}
+
+
+def test_lookup_of_one_person(world: World, make: Callable[..., CprAdapter]) -> None:
+    adapter = make()
+    person = next(iter(world.persons.values()))
+    record = adapter.lookup(person.child.cpr.value)
+    assert record is not None and adapter.parse(record) == [person]
+    assert adapter.lookup(synthetic_cpr(date(1961, 1, 1), 0, 1).value) is None
+
+
+def _valid(world: World) -> dict[str, Any]:
+    person = next(p for p in world.persons.values() if len(p.child.custody) == 2)
+    return person_record(person)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda r: r.update(foedselsdato="2000-01-01"), "disagrees with the personnummer"),
+        (lambda r: r.update(koen="X"), "koen 'X' disagrees"),
+        (lambda r: r.update(status="90"), "død"),
+        (
+            lambda r: r.update(
+                adressebeskyttelse={"startdato": "2026-05-01", "slutdato": "2026-01-01"}
+            ),
+            "ends",
+        ),
+        (lambda r: r["bopael"].update(tilflytningsdato="2025-01-01"), "needs both"),
+        (lambda r: r["foraeldremyndighed"].append(r["foraeldremyndighed"][0]), "3 custody holders"),
+        (
+            lambda r: r["foraeldremyndighed"][0].update(foraeldremyndighedsindehaverrolle="tante"),
+            "known roles",
+        ),
+        (
+            lambda r: r["foraeldremyndighed"][0]["foraeldremyndighedshaver"].update(
+                personnummer="12345"
+            ),
+            "not a valid CPR",
+        ),
+        (lambda r: r["laegevalg"].update(sorKode="123"), "SOR code"),
+        (lambda r: r["navn"].update(fornavne="", efternavn=None), "empty navn"),
+    ],
+)
+def test_person_rules(world: World, change: Callable[[dict[str, Any]], None], reason: str) -> None:
+    record = _valid(world)
+    change(record)
+    with pytest.raises(RecordRejected, match=reason):
+        parse_person(record)
+
+
+def test_protection_without_end_and_child_without_gp(world: World) -> None:
+    record = _valid(world)
+    record["adressebeskyttelse"] = {"startdato": "2026-01-01", "slutdato": None}
+    record["laegevalg"] = None
+    parsed = parse_person(record)
+    assert parsed.gp is None
+    assert parsed.child.address_protection == AddressProtection(date(2026, 1, 1), None)
+
+
+def test_http_failures_raise_source_unavailable(
+    world: World, make: Callable[..., CprAdapter]
+) -> None:
+    with pytest.raises(SourceUnavailable, match="could not be reached"):
+        list(CprAdapter("http://127.0.0.1:1").pages(None, None))
+    with pytest.raises(SourceUnavailable, match="HTTP 400"):
+        list(make().pages("not a time", None))
+
+    def odd(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json={"people": []})
+
+    shaped = CprAdapter(
+        "http://cpr.example", client=httpx2.Client(transport=httpx2.MockTransport(odd))
+    )
+    with pytest.raises(SourceUnavailable, match="another shape"):
+        list(shaped.pages(None, None))
