@@ -59,7 +59,7 @@ ORG_UNIT = Table(
 STAFF_USER = Table(
     "staff_user",
     ("id",),
-    _columns("id username full_name employee_function unit_id email phone is_demo"),
+    _columns("id username full_name employee_function unit_id email phone"),
 )
 CHILD = Table(
     "child",
@@ -175,7 +175,6 @@ def staff_row(s: StaffMember) -> Row:
         s.unit_id,
         s.email,
         s.phone,
-        s.is_demo,
     )
 
 

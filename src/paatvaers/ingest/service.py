@@ -28,7 +28,10 @@ def ingest(
     for source in (s for s in INGEST_ORDER if s in wanted):
         options = PassOptions(page_size=settings.ingest_page_size)
         adapter = make_adapter(source, settings.source_url(source.value), options)
-        ingestion = Ingestion(engine, adapter, synthetic=settings.sources_are_synthetic)
-        summaries.append(ingestion.run(mode, progress))
+        try:
+            ingestion = Ingestion(engine, adapter, synthetic=settings.sources_are_synthetic)
+            summaries.append(ingestion.run(mode, progress))
+        finally:
+            adapter.close()
     rebuild_involvement(engine, day or date.today())  # noqa: DTZ011 - the local day
     return summaries

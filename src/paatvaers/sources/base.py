@@ -133,6 +133,10 @@ class SourceAdapter(Protocol):
         """The domain objects in one raw record; raises RecordRejected."""
         ...
 
+    def close(self) -> None:
+        """Release connections the adapter holds."""
+        ...
+
 
 @dataclass
 class PassOptions:

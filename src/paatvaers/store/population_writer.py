@@ -80,6 +80,7 @@ def replace_population(
                 STAFF_USER.all_columns,
                 ((*staff_row(s), LOCAL_SOURCE, now, None) for s in local_staff(population)),
             )
+            _mark_demo_users(cursor, population)
             _copy(cursor, "involvement", _INVOLVEMENT_COLUMNS, _involvement_rows(population))
             _record_run(cursor, population, report, now)
         raw.commit()
@@ -147,6 +148,7 @@ def write_local_staff_and_run(
                 " ON CONFLICT (id) DO NOTHING",
                 [(*staff_row(s), LOCAL_SOURCE, now, None) for s in local_staff(population)],
             )
+            _mark_demo_users(cursor, population)
             _record_run(cursor, population, report, now)
         raw.commit()
     finally:
@@ -167,4 +169,11 @@ def _record_run(
             json.dumps(report.as_dict()),
             now,
         ),
+    )
+
+
+def _mark_demo_users(cursor: psycopg.Cursor[Any], population: Population) -> None:
+    cursor.execute(
+        "UPDATE staff_user SET is_demo = true WHERE id = ANY(%s)",
+        ([s.id for s in population.demo_users()],),
     )

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -135,7 +136,8 @@ class StaffUserRow(Base):
     unit_id: Mapped[uuid.UUID] = mapped_column(UUID, index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20))
-    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A demo login: the platform's own mark, which no source delivers or overwrites.
+    is_demo: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # FK Organisation delivers municipal staff; health staff are registered locally.
     source: Mapped[str] = mapped_column(String(20), index=True)
     confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

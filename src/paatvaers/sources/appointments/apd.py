@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
+from lxml import etree
 
 from paatvaers.domain.cpr import Cpr, InvalidCpr
 from paatvaers.domain.identifiers import InvalidIdentifier, Sor

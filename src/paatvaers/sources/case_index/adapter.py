@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import httpx2
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from paatvaers.sources.base import (
     Entity,

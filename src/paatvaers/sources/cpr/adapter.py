@@ -22,6 +22,7 @@ from paatvaers.domain.cpr import Cpr, InvalidCpr, Sex
 from paatvaers.domain.geography import is_municipality_code, municipality
 from paatvaers.domain.identifiers import Gln, InvalidIdentifier, Sor
 from paatvaers.domain.organisations import OrgUnit, UnitKind, unit_id_for_sor
+from paatvaers.sources import json_paging as paging
 from paatvaers.sources.base import (
     Entity,
     Page,
@@ -32,7 +33,6 @@ from paatvaers.sources.base import (
     SourceName,
     SourceUnavailable,
 )
-from paatvaers.sources.cpr import paging
 
 MEDIA_TYPE = "application/json"
 

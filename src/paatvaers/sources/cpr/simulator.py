@@ -25,8 +25,8 @@ from starlette.routing import Route
 from paatvaers.domain.children import Child, CustodyHolder, CustodyRole
 from paatvaers.domain.cpr import Sex, synthetic_cpr
 from paatvaers.domain.organisations import OrgUnit
+from paatvaers.sources import json_paging as paging
 from paatvaers.sources.base import PersonWithGp
-from paatvaers.sources.cpr import paging
 from paatvaers.sources.simulation.world import Entry, Malformed, World
 
 MEDIA_TYPE = "application/json"

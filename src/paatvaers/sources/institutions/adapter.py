@@ -25,6 +25,7 @@ from paatvaers.domain.enrollment import Enrollment, InstitutionType
 from paatvaers.domain.geography import is_municipality_code, municipality
 from paatvaers.domain.identifiers import InstitutionNumber, InvalidIdentifier
 from paatvaers.domain.organisations import OrgUnit, UnitKind, unit_id_for_institution
+from paatvaers.sources import json_paging as paging
 from paatvaers.sources.base import (
     EnrollmentWithInstitution,
     Entity,
@@ -34,7 +35,6 @@ from paatvaers.sources.base import (
     RecordRejected,
     SourceName,
 )
-from paatvaers.sources.cpr import paging
 from paatvaers.sources.institutions import codes
 
 MEDIA_TYPE = "application/json"

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from paatvaers.domain.enrollment import Enrollment, InstitutionType
 from paatvaers.domain.organisations import OrgUnit, UnitKind
-from paatvaers.sources.cpr import paging
+from paatvaers.sources import json_paging as paging
 from paatvaers.sources.institutions import codes
 from paatvaers.sources.simulation.world import Entry, Malformed, SourceStore, World
 

@@ -148,6 +148,7 @@ def upgrade() -> None:
         "staff_user", sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False), "now()"
     )
     op.add_column("staff_user", sa.Column("content_hash", sa.String(length=32), nullable=True))
+    op.alter_column("staff_user", "is_demo", server_default=sa.false())
     op.create_index(op.f("ix_staff_user_source"), "staff_user", ["source"], unique=False)
     op.drop_constraint(op.f("fk_staff_user_unit_id_org_unit"), "staff_user", type_="foreignkey")
 
@@ -157,6 +158,7 @@ def downgrade() -> None:
         op.f("fk_staff_user_unit_id_org_unit"), "staff_user", "org_unit", ["unit_id"], ["id"]
     )
     op.drop_index(op.f("ix_staff_user_source"), table_name="staff_user")
+    op.alter_column("staff_user", "is_demo", server_default=None)
     op.drop_column("staff_user", "content_hash")
     op.drop_column("staff_user", "confirmed_at")
     op.drop_column("staff_user", "source")
