@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
+from paatvaers.ingest.prefetch import prefetched
 from paatvaers.ingest.rows import rows_of
 from paatvaers.ingest.sink import Connection, delete_keys, delete_unconfirmed, write_rows
 from paatvaers.sources.base import Entity, Page, RawRecord, RecordRejected, SourceAdapter
@@ -90,7 +91,7 @@ class Ingestion:
             run = self._resume(conn) or self._start(conn, mode)
             conn.commit()
             fetch_started = perf_counter()
-            for page in self.adapter.pages(run.since, run.cursor):
+            for page in prefetched(self.adapter.pages(run.since, run.cursor)):
                 run.summary.fetch_seconds += perf_counter() - fetch_started
                 self._apply(conn, run, page)
                 conn.commit()

@@ -125,9 +125,10 @@ class Rows:
     parents: dict[str, dict[tuple[Any, ...], tuple[Row, str]]] = field(default_factory=dict)
     children: dict[str, dict[tuple[Any, ...], list[Row]]] = field(default_factory=dict)
 
-    def add_parent(self, table: Table, row: Row, content: object) -> None:
+    def add_parent(self, table: Table, row: Row, children: Sequence[Row] = ()) -> None:
+        """A parent row; its hash covers the child rows stored with it."""
         key = tuple(row[: len(table.key)])
-        self.parents.setdefault(table.name, {})[key] = (row, content_hash(content))
+        self.parents.setdefault(table.name, {})[key] = (row, content_hash((row, children)))
 
     def add_children(self, table: Table, parent_key: tuple[Any, ...], rows: list[Row]) -> None:
         self.children.setdefault(table.name, {})[parent_key] = rows
@@ -137,7 +138,9 @@ class Rows:
 
 
 def content_hash(content: object) -> str:
-    """A stable digest of a frozen domain object (their reprs are deterministic)."""
+    """A stable digest of rows of plain values (str, int, bool, date, datetime, UUID), whose
+    reprs are deterministic. Hashing the rows, not the domain objects, is both cheaper and
+    exactly right: a record has changed when what we would store has changed."""
     return hashlib.blake2b(repr(content).encode(), digest_size=16).hexdigest()
 
 
@@ -273,22 +276,24 @@ def _add(rows: Rows, entity: Entity, synthetic: bool) -> None:
     match entity:
         case PersonWithGp(child=child, gp=gp):
             if gp is not None:
-                rows.add_parent(ORG_UNIT, unit_row(gp), gp)
-            rows.add_parent(CHILD, child_row(child, gp.id if gp else None, synthetic), entity)
-            rows.add_children(CUSTODY_HOLDER, (child.cpr.value,), custody_rows(child, synthetic))
+                rows.add_parent(ORG_UNIT, unit_row(gp))
+            holders = custody_rows(child, synthetic)
+            rows.add_parent(CHILD, child_row(child, gp.id if gp else None, synthetic), holders)
+            rows.add_children(CUSTODY_HOLDER, (child.cpr.value,), holders)
         case Case():
-            rows.add_parent(MUNICIPAL_CASE, case_row(entity), entity)
-            rows.add_children(CASE_PARTY, (entity.id,), party_rows(entity, synthetic))
+            parties = party_rows(entity, synthetic)
+            rows.add_parent(MUNICIPAL_CASE, case_row(entity), parties)
+            rows.add_children(CASE_PARTY, (entity.id,), parties)
         case OrgUnit():
-            rows.add_parent(ORG_UNIT, unit_row(entity), entity)
+            rows.add_parent(ORG_UNIT, unit_row(entity))
         case StaffMember():
-            rows.add_parent(STAFF_USER, staff_row(entity), entity)
+            rows.add_parent(STAFF_USER, staff_row(entity))
         case EnrollmentWithInstitution(enrollment=enrollment, institution=institution):
-            rows.add_parent(ORG_UNIT, unit_row(institution), institution)
-            rows.add_parent(ENROLLMENT, enrollment_row(enrollment, synthetic), enrollment)
+            rows.add_parent(ORG_UNIT, unit_row(institution))
+            rows.add_parent(ENROLLMENT, enrollment_row(enrollment, synthetic))
         case AppointmentWithPerformer(appointment=appointment, performer=performer):
-            rows.add_parent(ORG_UNIT, unit_row(performer), performer)
-            rows.add_parent(APPOINTMENT, appointment_row(appointment, synthetic), appointment)
+            rows.add_parent(ORG_UNIT, unit_row(performer))
+            rows.add_parent(APPOINTMENT, appointment_row(appointment, synthetic))
 
 
 TABLES: dict[str, Table] = {

@@ -21,8 +21,10 @@ def ingest(
     mode: Mode | None = None,
     day: date | None = None,
     progress: Callable[[RunSummary], None] | None = None,
+    derive: bool = True,
 ) -> list[RunSummary]:
-    """One run per source, in the order of INGEST_ORDER, then the involvement rebuild."""
+    """One run per source, in the order of INGEST_ORDER, then (unless `derive` is False) the
+    rebuild of who is involved with each child."""
     wanted = set(sources)
     summaries = []
     for source in (s for s in INGEST_ORDER if s in wanted):
@@ -33,5 +35,6 @@ def ingest(
             summaries.append(ingestion.run(mode, progress))
         finally:
             adapter.close()
-    rebuild_involvement(engine, day or date.today())  # noqa: DTZ011 - the local day
+    if derive:
+        rebuild_involvement(engine, day or date.today())  # noqa: DTZ011 - the local day
     return summaries
