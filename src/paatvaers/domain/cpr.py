@@ -164,14 +164,17 @@ def is_valid_cpr(raw: str) -> bool:
     return True
 
 
-# Synthetic people carry "99" in digits 8-9 of the serial. Real numbers can too, so the mark
-# only makes a synthetic number recognisable; the `*_synthetic` flag stored beside every CPR
-# column is what the platform trusts.
-SYNTHETIC_SERIAL_MARK = "99"
+# Synthetic people carry a 9 as the 8th digit (the second of the serial), a high serial as in
+# MedCom's national test numbers. Real numbers can have one too, so the mark only makes a
+# synthetic number recognisable; the `*_synthetic` flag stored beside every CPR column is what
+# the platform trusts. (A two-digit mark ran out of numbers at national scale: it leaves only
+# 30 numbers per birth date and sex.)
+SYNTHETIC_MARK_POSITION = 7
+SYNTHETIC_MARK = "9"
 
 
 def has_synthetic_mark(value: str) -> bool:
-    return len(value) == 10 and value[7:9] == SYNTHETIC_SERIAL_MARK
+    return len(value) == 10 and value[SYNTHETIC_MARK_POSITION] == SYNTHETIC_MARK
 
 
 def seventh_digits_for(year: int) -> tuple[int, ...]:
@@ -179,10 +182,10 @@ def seventh_digits_for(year: int) -> tuple[int, ...]:
     return tuple(d for d in range(10) if birth_year(year % 100, d) == year)
 
 
-def synthetic_cpr(born: date, seventh_digit: int, last_digit: int) -> Cpr:
-    """A synthetic CPR number: valid date, the century digit, the synthetic mark, and a last
-    digit whose parity gives the sex."""
+def synthetic_cpr(born: date, seventh_digit: int, last_digit: int, ninth_digit: int = 9) -> Cpr:
+    """A synthetic CPR number: valid date, the century digit, the synthetic mark, any 9th
+    digit, and a last digit whose parity gives the sex."""
     if seventh_digit not in seventh_digits_for(born.year):
         raise InvalidCpr(f"7th digit {seventh_digit} does not give the year {born.year}")
-    value = f"{born:%d%m%y}{seventh_digit}{SYNTHETIC_SERIAL_MARK}{last_digit}"
+    value = f"{born:%d%m%y}{seventh_digit}{SYNTHETIC_MARK}{ninth_digit}{last_digit}"
     return Cpr.parse(value)

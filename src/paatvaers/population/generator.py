@@ -190,15 +190,24 @@ class _Generator:
         return Gln.from_body(f"579{self.next_number('gln', 900000001):09d}")
 
     def cpr(self, born: date, sex: Sex) -> Cpr:
+        """A synthetic CPR number not used before: a few random draws, then every candidate
+        (up to 300 per birth date and sex) before giving up."""
         digits7 = seventh_digits_for(born.year)
         parity = (1, 3, 5, 7, 9) if sex is Sex.MALE else (0, 2, 4, 6, 8)
-        candidates = [(d, last) for d in digits7 for last in parity]
-        self.rng.shuffle(candidates)
-        for seventh, last in candidates:
-            cpr = synthetic_cpr(born, seventh, last)
+        for _ in range(8):
+            cpr = synthetic_cpr(
+                born, self.pick(digits7), self.pick(parity), ninth_digit=self.rng.randrange(10)
+            )
             if cpr.value not in self.used_cprs:
                 self.used_cprs.add(cpr.value)
                 return cpr
+        for seventh in digits7:
+            for ninth in range(10):
+                for last in parity:
+                    cpr = synthetic_cpr(born, seventh, last, ninth_digit=ninth)
+                    if cpr.value not in self.used_cprs:
+                        self.used_cprs.add(cpr.value)
+                        return cpr
         raise PopulationError(f"no synthetic CPR number left for {born}: population too dense")
 
     def workday_time(self, day: date) -> datetime:
