@@ -11,7 +11,7 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
@@ -251,12 +251,22 @@ def parse_ts(value: str | None, what: str) -> datetime:
             f"{what} must be a time with a time zone like 20201207111500+0100, found {value!r}"
         )
     whole, _, fraction = (match["s"] or "00").partition(".")
-    zone = f"{match['sign']}{match['zh']}{match['zm']}"
+    day, hm = match["date"], match["hm"]
+    offset = timedelta(hours=int(match["zh"]), minutes=int(match["zm"]))
+    # Built from the digits directly: strptime cost a fifth of the parse at national scale.
     try:
-        moment = datetime.strptime(f"{match['date']}{match['hm']}{whole}{zone}", "%Y%m%d%H%M%S%z")
+        return datetime(
+            int(day[:4]),
+            int(day[4:6]),
+            int(day[6:8]),
+            int(hm[:2]),
+            int(hm[2:]),
+            int(whole),
+            int(fraction.ljust(6, "0")) if fraction else 0,
+            tzinfo=timezone(-offset if match["sign"] == "-" else offset),
+        )
     except ValueError as exc:
         raise RecordRejected(f"{what} is not a valid time: {value!r} ({exc})") from exc
-    return moment.replace(microsecond=int(fraction.ljust(6, "0")) if fraction else 0)
 
 
 def _interval(element: etree._Element | None, what: str) -> tuple[datetime, datetime | None]:
