@@ -101,7 +101,7 @@ def test_a_full_run_stores_every_record_and_a_second_run_changes_nothing(db: Eng
 def test_only_changed_records_are_rewritten(db: Engine) -> None:
     adapter = ScriptedCaseIndex(CASES)
     Ingestion(db, adapter, synthetic=True).run()
-    changed = CASES[4]
+    changed = next(c for c in CASES if c.status is not CaseStatus.AFSLUTTET)
     adapter.cases[str(changed.id)] = replace(changed, status=CaseStatus.AFSLUTTET)
     summary = Ingestion(db, adapter, synthetic=True).run()
     assert (summary.upserted, summary.unchanged) == (1, 29)
