@@ -17,12 +17,12 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 import httpx2
 from starlette.requests import Request
 
-from paatvaers.sources.base import SourceUnavailable
+from paatvaers.sources.base import Page, PassOptions, SourceName, SourceUnavailable
 from paatvaers.sources.simulation.world import Entry, SourceStore
 
 MAX_PAGE = 10_000
@@ -148,3 +148,48 @@ def fetch_page(
     ):
         raise SourceUnavailable(f"{service} at {url} answered with a page of another shape")
     return envelope
+
+
+class JsonPassAdapter:
+    """What the CPR and STIL adapters share: construction, a client per pass, and the query
+    parameters of a page. Subclasses set `name` and implement `_pages`."""
+
+    name: SourceName
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        client: httpx2.Client | None = None,
+        options: PassOptions | None = None,
+    ) -> None:
+        self.base_url = (base_url or self.name.default_url).rstrip("/")
+        self.options = options or PassOptions()
+        self._client = client  # None: each pass opens (and closes) its own
+
+    def close(self) -> None:
+        """Nothing stays open between passes (each pass closes the client it opened); a
+        client handed in belongs to whoever handed it in."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def pages(self, since: str | None, cursor: str | None) -> Iterator[Page]:
+        with session(self._client, self.options.timeout_seconds) as client:
+            yield from self._pages(client, since, cursor)
+
+    def _pages(
+        self, client: httpx2.Client, since: str | None, cursor: str | None
+    ) -> Iterator[Page]:
+        raise NotImplementedError
+
+    def _params(self, since: str | None, token: str | None) -> dict[str, str]:
+        params = {"antal": str(self.options.page_size)}
+        if since is not None:
+            params["siden"] = since
+        if token is not None:
+            params["efter"] = token
+        return params

@@ -26,7 +26,6 @@ from paatvaers.sources import json_paging as paging
 from paatvaers.sources.base import (
     Entity,
     Page,
-    PassOptions,
     PersonWithGp,
     RawRecord,
     RecordRejected,
@@ -61,33 +60,8 @@ MAX_CUSTODY_HOLDERS = 2  # forældremyndighed has at most two holders
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-class CprAdapter:
+class CprAdapter(paging.JsonPassAdapter):
     name = SourceName.CPR
-
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        client: httpx2.Client | None = None,
-        options: PassOptions | None = None,
-    ) -> None:
-        self.base_url = (base_url or self.name.default_url).rstrip("/")
-        self.options = options or PassOptions()
-        self._client = client  # None: each pass opens (and closes) its own
-
-    def close(self) -> None:
-        """Nothing stays open between passes (each pass closes the client it opened); a
-        client handed in belongs to whoever handed it in."""
-
-    def __enter__(self) -> CprAdapter:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    def pages(self, since: str | None, cursor: str | None) -> Iterator[Page]:
-        with paging.session(self._client, self.options.timeout_seconds) as client:
-            yield from self._pages(client, since, cursor)
 
     def _pages(
         self, client: httpx2.Client, since: str | None, cursor: str | None
@@ -95,11 +69,7 @@ class CprAdapter:
         path = "/cpr/personer" if since is None else "/cpr/aendringer"
         token = cursor
         while True:
-            params = {"antal": str(self.options.page_size)}
-            if since is not None:
-                params["siden"] = since
-            if token is not None:
-                params["efter"] = token
+            params = self._params(since, token)
             envelope = paging.fetch_page(
                 client,
                 self.base_url + path,

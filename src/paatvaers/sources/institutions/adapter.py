@@ -30,7 +30,6 @@ from paatvaers.sources.base import (
     EnrollmentWithInstitution,
     Entity,
     Page,
-    PassOptions,
     RawRecord,
     RecordRejected,
     SourceName,
@@ -73,33 +72,8 @@ class _Position:
             raise ValueError(f"not a cursor of the STIL adapter: {cursor!r}") from exc
 
 
-class InstitutionsAdapter:
+class InstitutionsAdapter(paging.JsonPassAdapter):
     name = SourceName.INSTITUTIONS
-
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        client: httpx2.Client | None = None,
-        options: PassOptions | None = None,
-    ) -> None:
-        self.base_url = (base_url or self.name.default_url).rstrip("/")
-        self.options = options or PassOptions()
-        self._client = client  # None: each pass opens (and closes) its own
-
-    def close(self) -> None:
-        """Nothing stays open between passes (each pass closes the client it opened); a
-        client handed in belongs to whoever handed it in."""
-
-    def __enter__(self) -> InstitutionsAdapter:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    def pages(self, since: str | None, cursor: str | None) -> Iterator[Page]:
-        with paging.session(self._client, self.options.timeout_seconds) as client:
-            yield from self._pages(client, since, cursor)
 
     def _pages(
         self, client: httpx2.Client, since: str | None, cursor: str | None
@@ -107,11 +81,7 @@ class InstitutionsAdapter:
         position = _Position.decode(cursor) if cursor else _Position(0, None, None)
         while True:
             listing = LISTINGS[position.listing]
-            params = {"antal": str(self.options.page_size)}
-            if since is not None:
-                params["siden"] = since
-            if position.token is not None:
-                params["efter"] = position.token
+            params = self._params(since, position.token)
             envelope = paging.fetch_page(
                 client,
                 self.base_url + listing.path,
