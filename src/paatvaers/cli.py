@@ -20,7 +20,7 @@ from paatvaers.ingest.service import ingest
 from paatvaers.population.generator import Population, generate
 from paatvaers.population.report import PopulationReport, report
 from paatvaers.settings import Settings
-from paatvaers.sources.base import SourceName, SourceUnavailable
+from paatvaers.sources.base import SourceName
 from paatvaers.store import db
 from paatvaers.store.embedded import embedded_postgres
 from paatvaers.store.population_writer import replace_population, write_local_staff_and_run
@@ -185,6 +185,9 @@ def print_ingest_summaries(summaries: list[RunSummary], as_json: bool) -> None:
             *(str(n) for n in (s.read, s.upserted, s.unchanged, s.deleted, s.quarantined)),
         )
     console.print(table)
+    for s in summaries:
+        if s.error:
+            console.print(f"[red]{s.source} stoppede:[/red] {s.error}")
 
 
 def run_ingest(
@@ -223,12 +226,11 @@ def ingest_command(
         engine = db.make_engine(url)
         try:
             summaries = run_ingest(engine, settings, sources, Mode.FULL if full else None)
-        except SourceUnavailable as exc:
-            console.print(f"[red]Kilden svarer ikke:[/red] {exc}")
-            raise typer.Exit(1) from exc
         finally:
             engine.dispose()
     print_ingest_summaries(summaries, as_json)
+    if any(s.error for s in summaries):
+        raise typer.Exit(1)
 
 
 @app.command()

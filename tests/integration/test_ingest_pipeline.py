@@ -5,6 +5,7 @@ resuming an interrupted run. The real adapters are exercised over HTTP in tests/
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from paatvaers.domain.cases import Case, CaseStatus
-from paatvaers.ingest.pipeline import Ingestion, Mode
+from paatvaers.ingest.pipeline import IngestBusy, Ingestion, Mode
 from paatvaers.population.generator import generate
 from paatvaers.sources.base import Entity, Page, RawRecord, RecordRejected, SourceName
 from paatvaers.store.db import make_engine
@@ -41,7 +42,7 @@ class ScriptedCaseIndex:
 
     def pages(self, since: str | None, cursor: str | None) -> Iterator[Page]:
         self.passes.append((since, cursor))
-        keys = sorted(self.cases) + sorted(self.broken)
+        keys = sorted(set(self.cases) | self.broken)
         start = int(cursor or 0)
         served = 0
         while start < len(keys):
@@ -167,3 +168,55 @@ def test_an_interrupted_run_resumes_at_its_cursor_and_ends_the_same(
     assert (summary.read, summary.upserted) == (30, 30)
     assert _count(db, "SELECT count(*) FROM ingest_run WHERE status = 'running'") == 0
     assert _count(db, "SELECT count(*) FROM municipal_case") == 30
+
+
+def test_a_record_the_database_refuses_is_quarantined_and_the_rest_of_the_page_stored(
+    db: Engine,
+) -> None:
+    twin = replace(CASES[1], id=uuid.uuid4(), case_number=CASES[2].case_number)
+    twin = replace(twin, owner_cvr=CASES[2].owner_cvr)
+    adapter = ScriptedCaseIndex([*CASES[:5], twin])
+    summary = Ingestion(db, adapter, synthetic=True).run()
+    assert (summary.upserted, summary.quarantined) == (5, 1)
+    with db.connect() as conn:
+        reason = conn.scalar(text("SELECT reason FROM quarantine"))
+    assert reason is not None
+    assert reason.startswith("the database refused it: duplicate key value")
+
+
+def test_asking_for_a_full_pass_abandons_an_interrupted_incremental_one(db: Engine) -> None:
+    adapter = ScriptedCaseIndex(CASES)
+    Ingestion(db, adapter, synthetic=True).run()
+    adapter.fail_after = 1
+    with pytest.raises(RuntimeError):
+        Ingestion(db, adapter, synthetic=True).run()  # incremental, interrupted
+    adapter.fail_after = None
+    gone = CASES[2]
+    del adapter.cases[str(gone.id)]
+    summary = Ingestion(db, adapter, synthetic=True).run(Mode.FULL)
+    assert (summary.mode, summary.resumed, summary.deleted) == ("full", False, 1)
+    statuses = _count(db, "SELECT count(*) FROM ingest_run WHERE status = 'failed'")
+    assert statuses == 1
+
+
+def test_a_second_process_on_the_same_source_is_turned_away(db: Engine) -> None:
+    with db.connect() as other:
+        other.execute(text("SELECT pg_advisory_lock(hashtext('paatvaers-ingest:case_index'))"))
+        with pytest.raises(IngestBusy, match="another ingest of case_index"):
+            Ingestion(db, ScriptedCaseIndex(CASES), synthetic=True).run()
+        other.execute(text("SELECT pg_advisory_unlock(hashtext('paatvaers-ingest:case_index'))"))
+        other.commit()
+    assert Ingestion(db, ScriptedCaseIndex(CASES), synthetic=True).run().upserted == 30
+
+
+def test_a_full_pass_keeps_a_record_whose_new_version_is_broken(db: Engine) -> None:
+    adapter = ScriptedCaseIndex(CASES)
+    Ingestion(db, adapter, synthetic=True).run()
+    kept = str(CASES[3].id)
+    adapter.broken.add(kept)  # the source still has it, but serves it broken
+    summary = Ingestion(db, adapter, synthetic=True).run(Mode.FULL)
+    assert (summary.quarantined, summary.deleted) == (1, 0)
+    assert _count(db, "SELECT count(*) FROM municipal_case WHERE id = :id", id=kept) == 1
+    adapter.broken.discard(kept)  # fixed at the source: the quarantine entry is resolved
+    Ingestion(db, adapter, synthetic=True).run(Mode.FULL)
+    assert _count(db, "SELECT count(*) FROM quarantine WHERE resolved_at IS NULL") == 0

@@ -14,7 +14,7 @@ checkpoint that the next incremental pass starts from.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -26,7 +26,14 @@ from sqlalchemy import Engine
 
 from paatvaers.ingest.prefetch import prefetched
 from paatvaers.ingest.rows import rows_of
-from paatvaers.ingest.sink import Connection, delete_keys, delete_unconfirmed, write_rows
+from paatvaers.ingest.sink import (
+    Connection,
+    MergeResult,
+    confirm_keys,
+    delete_keys,
+    delete_unconfirmed,
+    write_rows,
+)
 from paatvaers.sources.base import Entity, Page, RawRecord, RecordRejected, SourceAdapter
 
 
@@ -50,6 +57,7 @@ class RunSummary:
     fetch_seconds: float = 0.0
     parse_seconds: float = 0.0
     write_seconds: float = 0.0
+    error: str | None = None  # set when the run stopped; it resumes from its cursor next time
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,8 +76,17 @@ class _Run:
 ProgressCallback = Callable[[RunSummary], None]
 
 
+class IngestBusy(RuntimeError):
+    """Another process is ingesting the same source."""
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _db_now(conn: Connection) -> datetime:
+    row = conn.execute("SELECT clock_timestamp()").fetchone()
+    return row[0] if row else _now()
 
 
 class Ingestion:
@@ -83,12 +100,15 @@ class Ingestion:
 
     def run(self, mode: Mode | None = None, progress: ProgressCallback | None = None) -> RunSummary:
         """Resume an interrupted run, or start one: incremental when a checkpoint exists
-        (unless `mode` says full), full otherwise."""
+        (unless `mode` says full), full otherwise. Asking for a mode other than that of an
+        interrupted run abandons it and starts afresh."""
         raw = self.engine.raw_connection()
         conn = raw.driver_connection
         assert isinstance(conn, psycopg.Connection)  # noqa: S101 - we only use psycopg
+        locked = False
         try:
-            run = self._resume(conn) or self._start(conn, mode)
+            locked = self._lock(conn)
+            run = self._resume(conn, mode) or self._start(conn, mode)
             conn.commit()
             fetch_started = perf_counter()
             for page in prefetched(self.adapter.pages(run.since, run.cursor)):
@@ -105,11 +125,26 @@ class Ingestion:
             conn.rollback()
             raise
         finally:
+            if locked:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (self._lock_key,))
+                conn.commit()
             raw.close()
 
     # -- the run's lifecycle -----------------------------------------------------------
 
-    def _resume(self, conn: Connection) -> _Run | None:
+    @property
+    def _lock_key(self) -> str:
+        return f"paatvaers-ingest:{self.source.value}"
+
+    def _lock(self, conn: Connection) -> bool:
+        """One run per source at a time: a second process is told so instead of both
+        writing the same run's cursor and counters."""
+        row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self._lock_key,))
+        if not (row.fetchone() or (False,))[0]:
+            raise IngestBusy(f"another ingest of {self.source.value} is running")
+        return True
+
+    def _resume(self, conn: Connection, mode: Mode | None) -> _Run | None:
         row = conn.execute(
             "SELECT id, mode, since, cursor, started_at, read, upserted, unchanged, deleted,"
             " quarantined FROM ingest_run WHERE source = %s AND status = 'running'"
@@ -118,9 +153,16 @@ class Ingestion:
         ).fetchone()
         if row is None:
             return None
-        run_id, mode, since, cursor, started_at, *counts = row
-        summary = RunSummary(self.source.value, mode, run_id, True, *counts)
-        return _Run(run_id, Mode(mode), since, cursor, started_at, summary)
+        run_id, running_mode, since, cursor, started_at, *counts = row
+        if mode is not None and Mode(running_mode) is not mode:
+            conn.execute(
+                "UPDATE ingest_run SET status = 'failed', finished_at = clock_timestamp(),"
+                " error = %s WHERE id = %s",
+                (f"abandoned: a {mode.value} pass was asked for", run_id),
+            )
+            return None
+        summary = RunSummary(self.source.value, running_mode, run_id, True, *counts)
+        return _Run(run_id, Mode(running_mode), since, cursor, started_at, summary)
 
     def _start(self, conn: Connection, mode: Mode | None) -> _Run:
         checkpoint = conn.execute(
@@ -132,37 +174,37 @@ class Ingestion:
         since = checkpoint[0] if checkpoint and mode is Mode.INCREMENTAL else None
         if mode is Mode.INCREMENTAL and since is None:
             mode = Mode.FULL  # nothing to be incremental from
-        started_at = _now()
-        (run_id,) = conn.execute(
+        # The database's clock, not this host's: a full pass deletes what it did not confirm
+        # after this moment, so every time compared with it must come from the same clock.
+        run_id, started_at = conn.execute(
             "INSERT INTO ingest_run (source, mode, since, status, started_at, read, upserted,"
-            " unchanged, deleted, quarantined) VALUES (%s, %s, %s, 'running', %s, 0, 0, 0, 0, 0)"
-            " RETURNING id",
-            (self.source.value, mode.value, since, started_at),
-        ).fetchone() or (0,)
+            " unchanged, deleted, quarantined)"
+            " VALUES (%s, %s, %s, 'running', clock_timestamp(), 0, 0, 0, 0, 0)"
+            " RETURNING id, started_at",
+            (self.source.value, mode.value, since),
+        ).fetchone() or (0, _now())
         summary = RunSummary(self.source.value, mode.value, run_id, False)
         return _Run(run_id, mode, since, None, started_at, summary)
 
     def _apply(self, conn: Connection, run: _Run, page: Page) -> None:
         parse_started = perf_counter()
-        entities: list[Entity] = []
-        accepted: list[str] = []
+        confirmed_at = _db_now(conn)
+        parsed: list[tuple[RawRecord, Sequence[Entity]]] = []
         for record in page.records:
             try:
-                entities.extend(self.adapter.parse(record))
+                parsed.append((record, self.adapter.parse(record)))
             except RecordRejected as rejected:
-                self._quarantine(conn, run, record, rejected.reason)
-                run.summary.quarantined += 1
-            else:
-                accepted.append(record.key)
+                self._quarantine(conn, run, record, rejected.reason, confirmed_at)
         run.summary.read += len(page.records)
-        rows = rows_of(entities, self.synthetic)
         write_started = perf_counter()
         run.summary.parse_seconds += write_started - parse_started
-        merged = write_rows(conn, rows, self.source, _now())
+        # Deletions first: a source that deleted a record and made a new one with the same
+        # business key (a case number) must not trip over the old one.
+        run.summary.deleted += delete_keys(conn, self.source, page.deleted_keys)
+        merged = self._write(conn, run, parsed, confirmed_at)
         run.summary.upserted += merged.upserted
         run.summary.unchanged += merged.unchanged
-        run.summary.deleted += delete_keys(conn, self.source, page.deleted_keys)
-        self._resolve_quarantine(conn, [*accepted, *page.deleted_keys])
+        self._resolve_quarantine(conn, [*(r.key for r, _ in parsed), *page.deleted_keys])
         run.cursor = page.next_cursor
         conn.execute(
             "UPDATE ingest_run SET cursor = %s, high_water_mark = COALESCE(%s, high_water_mark),"
@@ -181,10 +223,41 @@ class Ingestion:
         )
         run.summary.write_seconds += perf_counter() - write_started
 
+    def _write(
+        self,
+        conn: Connection,
+        run: _Run,
+        parsed: list[tuple[RawRecord, Sequence[Entity]]],
+        confirmed_at: datetime,
+    ) -> MergeResult:
+        """Merge the page in one savepoint; if the database refuses it (a record breaks a
+        constraint the parser does not know), merge record by record and quarantine the ones
+        it refuses, with the database's reason. The rest of the page is stored either way."""
+        entities = [e for _, es in parsed for e in es]
+        try:
+            with conn.transaction():
+                return write_rows(
+                    conn, rows_of(entities, self.synthetic), self.source, confirmed_at
+                )
+        except (psycopg.IntegrityError, psycopg.DataError):
+            pass
+        merged = MergeResult()
+        for record, record_entities in parsed:
+            try:
+                with conn.transaction():
+                    rows = rows_of(record_entities, self.synthetic)
+                    merged += write_rows(conn, rows, self.source, confirmed_at)
+            except (psycopg.IntegrityError, psycopg.DataError) as refused:
+                reason = refused.diag.message_primary or type(refused).__name__
+                self._quarantine(
+                    conn, run, record, f"the database refused it: {reason}", confirmed_at
+                )
+        return merged
+
     def _finish(self, conn: Connection, run: _Run) -> None:
         if run.mode is Mode.FULL:
             run.summary.deleted += delete_unconfirmed(conn, self.source, run.started_at)
-        finished = _now()
+        finished = _db_now(conn)
         conn.execute(
             "UPDATE ingest_run SET status = 'completed', finished_at = %s, deleted = %s"
             " WHERE id = %s",
@@ -205,9 +278,15 @@ class Ingestion:
 
     # -- quarantine ----------------------------------------------------------------------
 
-    def _quarantine(self, conn: Connection, run: _Run, record: RawRecord, reason: str) -> None:
+    def _quarantine(
+        self, conn: Connection, run: _Run, record: RawRecord, reason: str, now: datetime
+    ) -> None:
+        """Keep the broken record whole with the reason. The version stored before, if any,
+        stays and counts as confirmed: the source still has the record, only broken, so a
+        full pass must not delete it (incremental passes keep it too)."""
+        run.summary.quarantined += 1
+        confirm_keys(conn, self.source, [record.key], now)
         digest = hashlib.blake2b(record.payload, digest_size=16).hexdigest()
-        now = _now()
         conn.execute(
             "INSERT INTO quarantine (source, record_key, payload, media_type, payload_hash,"
             " reason, first_seen_at, last_seen_at, times_seen, run_id)"
@@ -217,7 +296,7 @@ class Ingestion:
             " reason = EXCLUDED.reason, run_id = EXCLUDED.run_id, resolved_at = NULL",
             (
                 self.source.value,
-                record.key[:200],
+                record.key,
                 record.payload,
                 record.media_type,
                 digest,
@@ -234,5 +313,5 @@ class Ingestion:
             conn.execute(
                 "UPDATE quarantine SET resolved_at = %s WHERE source = %s"
                 " AND resolved_at IS NULL AND record_key = ANY(%s)",
-                (_now(), self.source.value, keys),
+                (_db_now(conn), self.source.value, keys),
             )

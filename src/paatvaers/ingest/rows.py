@@ -85,7 +85,10 @@ MUNICIPAL_CASE = Table(
     ),
 )
 CASE_PARTY = Table(
-    "case_party", ("case_id", "cpr"), ("case_id", "cpr", "cpr_synthetic", "role"), fresh=False
+    "case_party",
+    ("case_id", "cpr", "role"),
+    ("case_id", "cpr", "cpr_synthetic", "role"),
+    fresh=False,
 )
 ENROLLMENT = Table(
     "enrollment",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 
+import psycopg
 from sqlalchemy import Engine
 
 from paatvaers.ingest.involvement import rebuild_involvement
-from paatvaers.ingest.pipeline import Ingestion, Mode, RunSummary
+from paatvaers.ingest.pipeline import IngestBusy, Ingestion, Mode, RunSummary
 from paatvaers.settings import Settings
-from paatvaers.sources.base import PassOptions, SourceName
+from paatvaers.sources.base import PassOptions, SourceName, SourceUnavailable
 from paatvaers.sources.registry import INGEST_ORDER, make_adapter
 
 
@@ -33,6 +34,14 @@ def ingest(
         try:
             ingestion = Ingestion(engine, adapter, synthetic=settings.sources_are_synthetic)
             summaries.append(ingestion.run(mode, progress))
+        except (SourceUnavailable, IngestBusy, OSError, psycopg.Error) as failure:
+            # One source failing must not keep the others from being read; its run stays
+            # resumable, and the summary says what went wrong.
+            summaries.append(
+                RunSummary(
+                    source.value, (mode or Mode.INCREMENTAL).value, 0, False, error=str(failure)
+                )
+            )
         finally:
             adapter.close()
     if derive:

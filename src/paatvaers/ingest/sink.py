@@ -152,6 +152,20 @@ def delete_keys(conn: Connection, source: SourceName, keys: Sequence[str]) -> in
     return deleted
 
 
+def confirm_keys(
+    conn: Connection, source: SourceName, keys: Sequence[str], confirmed_at: datetime
+) -> None:
+    """Mark the stored records behind these source keys as confirmed, unchanged."""
+    for table in OWNED_TABLES[source]:
+        for column in _deletable_columns(table):
+            conn.execute(
+                sql.SQL(
+                    "UPDATE {t} SET confirmed_at = %s WHERE source = %s AND {c}::text = ANY(%s)"
+                ).format(t=sql.Identifier(table.name), c=sql.Identifier(column)),
+                (confirmed_at, source.value, list(keys)),
+            )
+
+
 def _deletable_columns(table: Table) -> tuple[str, ...]:
     """A source's record key matches the table's key, or (for institutions) its number."""
     return (*table.key, "institution_number") if table.name == "org_unit" else table.key

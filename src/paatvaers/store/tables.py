@@ -179,7 +179,8 @@ class CasePartyRow(Base):
     )
     cpr: Mapped[str] = mapped_column(String(10), primary_key=True)
     cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
-    role: Mapped[str] = mapped_column(String(20))
+    # One person can be party in two roles (primary party and beneficiary).
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
     __table_args__ = (Index("ix_case_party_cpr", "cpr"),)
 
@@ -248,7 +249,7 @@ class QuarantineRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source: Mapped[str] = mapped_column(String(20))
-    record_key: Mapped[str] = mapped_column(String(200))
+    record_key: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     media_type: Mapped[str] = mapped_column(String(100))
     payload_hash: Mapped[str] = mapped_column(String(32))

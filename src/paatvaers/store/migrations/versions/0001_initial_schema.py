@@ -168,7 +168,9 @@ def upgrade() -> None:
             name=op.f("fk_case_party_case_id_municipal_case"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("case_id", "cpr", name=op.f("pk_case_party")),
+        # One person can be party to a case in two roles (the child as primary party and as
+        # beneficiary), so the role is part of the key.
+        sa.PrimaryKeyConstraint("case_id", "cpr", "role", name=op.f("pk_case_party")),
     )
     op.create_index("ix_case_party_cpr", "case_party", ["cpr"], unique=False)
     op.create_table(

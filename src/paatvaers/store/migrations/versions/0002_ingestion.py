@@ -62,7 +62,7 @@ def upgrade() -> None:
         "quarantine",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("source", sa.String(length=20), nullable=False),
-        sa.Column("record_key", sa.String(length=200), nullable=False),
+        sa.Column("record_key", sa.Text(), nullable=False),
         sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.Column("media_type", sa.String(length=100), nullable=False),
         sa.Column("payload_hash", sa.String(length=32), nullable=False),
