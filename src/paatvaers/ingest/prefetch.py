@@ -45,6 +45,12 @@ def prefetched(pages: Iterator[T], depth: int = 2) -> Iterator[T]:
             offer(_DONE)
         except BaseException as error:  # handed to the consumer, which raises it
             offer(_Failure(error))
+        finally:
+            # Closing the pass in the thread that ran it releases its HTTP client now, not
+            # whenever the garbage collector gets to it.
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
 
     worker = threading.Thread(target=produce, name="prefetch", daemon=True)
     worker.start()
