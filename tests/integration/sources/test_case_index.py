@@ -20,7 +20,6 @@ from paatvaers.population.generator import Population
 from paatvaers.sources.base import (
     Page,
     PassOptions,
-    RawRecord,
     RecordRejected,
     SourceName,
     SourceUnavailable,
@@ -47,6 +46,7 @@ from paatvaers.sources.case_index.protocol import (
 from paatvaers.sources.case_index.render import CaseNames, snapshot
 from paatvaers.sources.simulation.server import RunningSimulators
 from paatvaers.sources.simulation.world import World
+from support.sources import records_of
 
 Factory = Callable[..., CaseIndexAdapter]
 
@@ -87,10 +87,6 @@ def run_pass(
     adapter: CaseIndexAdapter, since: str | None = None, cursor: str | None = None
 ) -> list[Page]:
     return list(adapter.pages(since, cursor))
-
-
-def records_of(pages: Sequence[Page]) -> list[RawRecord]:
-    return [record for page in pages for record in page.records]
 
 
 def parsed(adapter: CaseIndexAdapter, pages: Sequence[Page]) -> dict[str, Case]:

@@ -14,7 +14,6 @@ import pytest
 from paatvaers.domain.children import AddressProtection
 from paatvaers.domain.cpr import synthetic_cpr
 from paatvaers.sources.base import (
-    Page,
     PassOptions,
     PersonWithGp,
     RawRecord,
@@ -26,6 +25,7 @@ from paatvaers.sources.cpr.adapter import CprAdapter, parse_person
 from paatvaers.sources.cpr.simulator import add_malformed_examples, person_record
 from paatvaers.sources.simulation.server import RunningSimulators
 from paatvaers.sources.simulation.world import Malformed, World
+from support.sources import only, parse_records, records_of
 
 CPR = SourceName.CPR
 
@@ -46,35 +46,21 @@ def make(sims: RunningSimulators) -> Callable[..., CprAdapter]:
     return adapter
 
 
-def _records(pages: Sequence[Page]) -> list[RawRecord]:
-    return [record for page in pages for record in page.records]
-
-
 def _parse_all(
     adapter: CprAdapter, records: Sequence[RawRecord]
 ) -> tuple[set[PersonWithGp], dict[str, str]]:
-    parsed: set[PersonWithGp] = set()
-    rejected: dict[str, str] = {}
-    for record in records:
-        try:
-            entities = adapter.parse(record)
-        except RecordRejected as exc:
-            rejected[record.key] = exc.reason
-            continue
-        for entity in entities:
-            assert isinstance(entity, PersonWithGp)
-            parsed.add(entity)
-    return parsed, rejected
+    entities, rejected = parse_records(adapter, records)
+    return only(entities, PersonWithGp), rejected
 
 
 def test_full_pass_reads_every_child(world: World, make: Callable[..., CprAdapter]) -> None:
     adapter = make()
     pages = list(adapter.pages(None, None))
     assert len(pages) == 1 and pages[0].next_cursor is None
-    persons, rejected = _parse_all(adapter, _records(pages))
+    persons, rejected = _parse_all(adapter, records_of(pages))
     assert rejected == {}
     assert persons == set(world.persons.values())
-    assert {r.key for r in _records(pages)} == {p.child.cpr.value for p in persons}
+    assert {r.key for r in records_of(pages)} == {p.child.cpr.value for p in persons}
     assert pages[-1].high_water_mark == world.clock.now.isoformat()
 
 
@@ -84,7 +70,7 @@ def test_paging_and_resuming_at_a_cursor(world: World, make: Callable[..., CprAd
     assert [len(p.records) for p in pages] == [50] * 6
     assert all(p.next_cursor for p in pages[:-1]) and pages[-1].next_cursor is None
     resumed = list(adapter.pages(None, pages[1].next_cursor))
-    assert [r.key for r in _records(resumed)] == [r.key for r in _records(pages[2:])]
+    assert [r.key for r in records_of(resumed)] == [r.key for r in records_of(pages[2:])]
     assert {p.high_water_mark for p in pages + resumed} == {pages[0].high_water_mark}
 
 
@@ -109,14 +95,14 @@ def test_incremental_pass_returns_changes_and_removals(
     world.persons.delete(gone)
 
     pages = list(adapter.pages(mark, None))
-    assert [r.key for r in _records(pages)] == [child.cpr.value]
+    assert [r.key for r in records_of(pages)] == [child.cpr.value]
     assert [k for p in pages for k in p.deleted_keys] == [gone]
-    parsed, _ = _parse_all(adapter, _records(pages))
+    parsed, _ = _parse_all(adapter, records_of(pages))
     assert parsed == {moved}
     new_mark = pages[-1].high_water_mark
     assert new_mark is not None and mark is not None and new_mark > mark
     quiet = list(adapter.pages(new_mark, None))
-    assert _records(quiet) == [] and [k for p in quiet for k in p.deleted_keys] == []
+    assert records_of(quiet) == [] and [k for p in quiet for k in p.deleted_keys] == []
 
 
 def test_persons_cpr_calls_gone_are_deletions(
@@ -130,7 +116,7 @@ def test_persons_cpr_calls_gone_are_deletions(
     record["status"] = "80"  # udrejst
     world.persons.put(person.child.cpr.value, Malformed(json.dumps(record).encode()))
     pages = list(adapter.pages(mark, None))
-    assert _records(pages) == []
+    assert records_of(pages) == []
     assert [k for p in pages for k in p.deleted_keys] == [person.child.cpr.value]
 
 
@@ -139,7 +125,7 @@ def test_malformed_records_are_rejected_and_the_rest_parses(
 ) -> None:
     add_malformed_examples(world)
     adapter = make()
-    persons, rejected = _parse_all(adapter, _records(list(adapter.pages(None, None))))
+    persons, rejected = _parse_all(adapter, records_of(list(adapter.pages(None, None))))
     reasons = sorted(rejected.values())
     assert len(reasons) == 3
     assert any("'3102129901' is not a valid CPR number" in r for r in reasons)
@@ -150,7 +136,7 @@ def test_malformed_records_are_rejected_and_the_rest_parses(
 
 def test_protected_and_moved_children(world: World, make: Callable[..., CprAdapter]) -> None:
     adapter = make()
-    persons, _ = _parse_all(adapter, _records(list(adapter.pages(None, None))))
+    persons, _ = _parse_all(adapter, records_of(list(adapter.pages(None, None))))
     protected = [p.child for p in persons if p.child.address_protection is not None]
     moved = [p.child for p in persons if p.child.moved_in_on is not None]
     assert protected and moved

@@ -14,7 +14,6 @@ from paatvaers.domain.enrollment import Enrollment, InstitutionType
 from paatvaers.domain.organisations import OrgUnit, UnitKind
 from paatvaers.sources.base import (
     EnrollmentWithInstitution,
-    Page,
     PassOptions,
     RawRecord,
     RecordRejected,
@@ -33,6 +32,7 @@ from paatvaers.sources.institutions.simulator import (
 )
 from paatvaers.sources.simulation.server import RunningSimulators
 from paatvaers.sources.simulation.world import World
+from support.sources import only, parse_records, records_of
 
 STIL = SourceName.INSTITUTIONS
 
@@ -53,29 +53,13 @@ def make(sims: RunningSimulators) -> Callable[..., InstitutionsAdapter]:
     return adapter
 
 
-def _records(pages: Sequence[Page]) -> list[RawRecord]:
-    return [record for page in pages for record in page.records]
-
-
 def _parse_all(
     adapter: InstitutionsAdapter, records: Sequence[RawRecord]
 ) -> tuple[set[OrgUnit], set[EnrollmentWithInstitution], dict[str, str]]:
-    units: set[OrgUnit] = set()
-    enrollments: set[EnrollmentWithInstitution] = set()
-    rejected: dict[str, str] = {}
-    for record in records:
-        try:
-            entities = adapter.parse(record)
-        except RecordRejected as exc:
-            rejected[record.key] = exc.reason
-            continue
-        for entity in entities:
-            if isinstance(entity, OrgUnit):
-                units.add(entity)
-            else:
-                assert isinstance(entity, EnrollmentWithInstitution)
-                enrollments.add(entity)
-    return units, enrollments, rejected
+    entities, rejected = parse_records(adapter, records)
+    units = {e for e in entities if isinstance(e, OrgUnit)}
+    rest = [e for e in entities if not isinstance(e, OrgUnit)]
+    return units, only(rest, EnrollmentWithInstitution), rejected
 
 
 def _expected(world: World) -> set[EnrollmentWithInstitution]:
@@ -91,13 +75,13 @@ def test_full_pass_reads_institutions_and_enrollments(
     adapter = make()
     pages = list(adapter.pages(None, None))
     assert pages[-1].next_cursor is None and all(p.next_cursor for p in pages[:-1])
-    units, enrollments, rejected = _parse_all(adapter, _records(pages))
+    units, enrollments, rejected = _parse_all(adapter, records_of(pages))
     assert rejected == {}
     assert units == set(world.institutions.values())
     assert {u.kind for u in units} == {UnitKind.SCHOOL, UnitKind.DAYCARE}
     assert enrollments == _expected(world)
     assert {e.enrollment.institution_type for e in enrollments} == set(InstitutionType)
-    keys = {r.key for r in _records(pages)}
+    keys = {r.key for r in records_of(pages)}
     assert keys == {str(u.institution_number) for u in units} | {
         e.enrollment.child_cpr.value for e in enrollments
     }
@@ -116,7 +100,7 @@ def test_paging_and_resuming_at_a_cursor(
     assert sizes[split:] == [100] * (enrollments // 100) + [enrollments % 100]
     for at in (0, split - 1, split):  # within a listing, and at the turn to the enrollments
         resumed = list(adapter.pages(None, pages[at].next_cursor))
-        assert [r.key for r in _records(resumed)] == [r.key for r in _records(pages[at + 1 :])]
+        assert [r.key for r in records_of(resumed)] == [r.key for r in records_of(pages[at + 1 :])]
     assert {p.high_water_mark for p in pages} == {world.clock.now.isoformat()}
 
 
@@ -139,7 +123,7 @@ def test_incremental_pass_returns_changes_and_removals(
     world.enrollments.delete(left.child_cpr.value)
 
     pages = list(adapter.pages(mark, None))
-    assert [r.key for r in _records(pages)] == [
+    assert [r.key for r in records_of(pages)] == [
         school.institution_number.value,
         pupil.child_cpr.value,
     ]
@@ -147,14 +131,14 @@ def test_incremental_pass_returns_changes_and_removals(
         closed.institution_number.value,
         left.child_cpr.value,
     ]
-    units, enrollments, _ = _parse_all(adapter, _records(pages))
+    units, enrollments, _ = _parse_all(adapter, records_of(pages))
     assert units == {renamed}
     [parsed] = enrollments
     assert parsed.enrollment == promoted
     new_mark = pages[-1].high_water_mark
     assert new_mark is not None and mark is not None and new_mark > mark
     quiet = list(adapter.pages(new_mark, None))
-    assert _records(quiet) == [] and [k for p in quiet for k in p.deleted_keys] == []
+    assert records_of(quiet) == [] and [k for p in quiet for k in p.deleted_keys] == []
 
 
 def test_malformed_records_are_rejected_and_the_rest_parses(
@@ -162,7 +146,7 @@ def test_malformed_records_are_rejected_and_the_rest_parses(
 ) -> None:
     add_malformed_examples(world)
     adapter = make()
-    units, enrollments, rejected = _parse_all(adapter, _records(list(adapter.pages(None, None))))
+    units, enrollments, rejected = _parse_all(adapter, records_of(list(adapter.pages(None, None))))
     reasons = sorted(rejected.values())
     assert len(reasons) == 3
     assert any("institution number must be 6 digits" in r for r in reasons)
@@ -174,7 +158,7 @@ def test_malformed_records_are_rejected_and_the_rest_parses(
 
 def test_institutions_without_phone(world: World, make: Callable[..., InstitutionsAdapter]) -> None:
     adapter = make()
-    units, enrollments, _ = _parse_all(adapter, _records(list(adapter.pages(None, None))))
+    units, enrollments, _ = _parse_all(adapter, records_of(list(adapter.pages(None, None))))
     silent = {u for u in units if u.phone is None}
     assert silent and silent == {u for u in world.institutions.values() if u.phone is None}
     numbers = {u.institution_number for u in silent}

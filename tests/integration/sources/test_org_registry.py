@@ -13,7 +13,6 @@ import pytest
 from paatvaers.domain.organisations import EmployeeFunction, OrgUnit, StaffMember, UnitKind
 from paatvaers.population.generator import Population
 from paatvaers.sources.base import (
-    Page,
     PassOptions,
     RawRecord,
     RecordRejected,
@@ -35,6 +34,7 @@ from paatvaers.sources.org_registry.simulator import (
 )
 from paatvaers.sources.simulation.server import RunningSimulators
 from paatvaers.sources.simulation.world import World
+from support.sources import only, parse_records, records_of
 
 ORG = SourceName.ORG_REGISTRY
 HEADERS = {"x-TransaktionsId": "6f1c1f4e-3f5e-4c38-8a44-4a43f2b9d1a1", "x-TransaktionsTid": "t"}
@@ -58,29 +58,13 @@ def make(sims: RunningSimulators) -> Callable[..., OrgRegistryAdapter]:
     return adapter
 
 
-def _records(pages: Sequence[Page]) -> list[RawRecord]:
-    return [record for page in pages for record in page.records]
-
-
 def _parse_all(
     adapter: OrgRegistryAdapter, records: Sequence[RawRecord]
 ) -> tuple[set[OrgUnit], set[StaffMember], dict[str, str]]:
-    units: set[OrgUnit] = set()
-    users: set[StaffMember] = set()
-    rejected: dict[str, str] = {}
-    for record in records:
-        try:
-            entities = adapter.parse(record)
-        except RecordRejected as exc:
-            rejected[record.key] = exc.reason
-            continue
-        for entity in entities:
-            if isinstance(entity, OrgUnit):
-                units.add(entity)
-            else:
-                assert isinstance(entity, StaffMember)
-                users.add(entity)
-    return units, users, rejected
+    entities, rejected = parse_records(adapter, records)
+    units = {e for e in entities if isinstance(e, OrgUnit)}
+    rest = [e for e in entities if not isinstance(e, OrgUnit)]
+    return units, only(rest, StaffMember), rejected
 
 
 def _world_users(world: World) -> set[StaffMember]:
@@ -95,11 +79,11 @@ def test_full_pass_reads_every_unit_and_user(
     pages = list(adapter.pages(None, None))
     assert pages[-1].next_cursor is None
     assert all(page.next_cursor for page in pages[:-1])
-    units, users, rejected = _parse_all(adapter, _records(pages))
+    units, users, rejected = _parse_all(adapter, records_of(pages))
     assert rejected == {}
     assert units == set(world.org_units.values())
     assert users == _world_users(world)
-    keys = {record.key for record in _records(pages)}
+    keys = {record.key for record in records_of(pages)}
     assert {str(u.id) for u in units} | {str(u.id) for u in users} == keys
     assert {u.kind for u in units} == {UnitKind.CHILD_FAMILY, UnitKind.PPR}
     assert pages[-1].high_water_mark is not None
@@ -121,7 +105,7 @@ def test_paging_and_resuming_at_a_cursor(
     cursor = pages[2].next_cursor
     assert cursor is not None
     resumed = list(adapter.pages(None, cursor))
-    assert [r.key for r in _records(resumed)] == [r.key for r in _records(pages[3:])]
+    assert [r.key for r in records_of(resumed)] == [r.key for r in records_of(pages[3:])]
     assert resumed[-1].high_water_mark == pages[-1].high_water_mark
 
 
@@ -141,7 +125,7 @@ def test_incremental_pass_rereads_and_reports_deactivations(
     pages = list(adapter.pages(mark, None))
     deleted = [key for page in pages for key in page.deleted_keys]
     assert sorted(deleted) == sorted([str(gone_unit.id), str(gone_user.id)])
-    parsed_units, parsed_users, rejected = _parse_all(adapter, _records(pages))
+    parsed_units, parsed_users, rejected = _parse_all(adapter, records_of(pages))
     assert rejected == {}
     # No change-since argument in the schema: every active object comes again, the changed
     # one as it is now; the deactivated ones do not.
@@ -160,7 +144,7 @@ def test_malformed_records_are_rejected_and_the_rest_parses(
 ) -> None:
     add_malformed_examples(world)
     adapter = make()
-    units, users, rejected = _parse_all(adapter, _records(list(adapter.pages(None, None))))
+    units, users, rejected = _parse_all(adapter, records_of(list(adapter.pages(None, None))))
     reasons = sorted(rejected.values())
     assert len(reasons) == 3
     assert any("modulus-11" in r for r in reasons)
@@ -174,7 +158,7 @@ def test_unit_without_phone(world: World, make: Callable[..., OrgRegistryAdapter
     unit = next(iter(world.org_units.values()))
     world.org_units.put(str(unit.id), replace(unit, phone=None))
     adapter = make(cvrs=[unit.cvr.value] if unit.cvr else [])
-    units, _, rejected = _parse_all(adapter, _records(list(adapter.pages(None, None))))
+    units, _, rejected = _parse_all(adapter, records_of(list(adapter.pages(None, None))))
     assert rejected == {}
     assert replace(unit, phone=None) in units
 
