@@ -15,6 +15,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from paatvaers.access import audit_cli
+from paatvaers.access import cli as access_cli
 from paatvaers.ingest.pipeline import Mode, RunSummary
 from paatvaers.ingest.service import ingest
 from paatvaers.population.generator import Population, generate
@@ -33,6 +35,8 @@ simulators_app = typer.Typer(help="Simulators of the national sources.", no_args
 app.add_typer(db_app, name="db")
 app.add_typer(population_app, name="population")
 app.add_typer(simulators_app, name="simulators")
+app.add_typer(access_cli.app, name="access")
+app.add_typer(audit_cli.app, name="audit")
 
 console = Console()
 DEMO_CHILDREN = 5000

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     cpr_url: str | None = None
     institutions_url: str | None = None
     appointments_url: str | None = None
+    consent_url: str | None = None  # Digitalt Samtykke (asked live on every decision)
+    # The access policy file; None means the one shipped in `paatvaers/access/policies/`.
+    access_policy_file: Path | None = None
+    # Where the access log's chain head is checkpointed, outside the database; None means
+    # `<data_dir>/audit-checkpoints.jsonl`.
+    audit_checkpoint_file: Path | None = None
     # Whether the people the sources deliver are synthetic (the simulators): sets the
     # `*_synthetic` flag stored beside every CPR number. A deployment sets it to false.
     sources_are_synthetic: bool = True

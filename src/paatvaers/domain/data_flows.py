@@ -1,51 +1,17 @@
-"""The data flows of the mission. Each is judged on its own for legal basis and consent (R8)."""
+"""The data flows of the mission. Each is judged on its own for legal basis and consent (R8):
+what a flow may carry, to whom, on which basis and with whose consent is written in the access
+policy file (`paatvaers/access/policies/data_flows.toml`), not here."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from paatvaers.domain.organisations import Sector
-
 
 class DataFlow(StrEnum):
-    APPOINTMENTS_TO_MUNICIPALITY = "appointments_to_municipality"  # R3
+    CHILD_DETAILS = "child_details"  # CPR: name, age, address, custody holders, GP
+    APPOINTMENTS_TO_MUNICIPALITY = "appointments_to_municipality"  # R3, R9
     CASES_TO_HEALTH = "cases_to_health"  # R4
+    CASES_IN_MUNICIPALITY = "cases_in_municipality"  # R4, R7: PPR sees the family department
     CONTACTS_TO_HEALTH = "contacts_to_health"  # R4
     SCHOOL_TO_HEALTH = "school_to_health"  # R4, R11
-    CORRESPONDENCE = "correspondence"  # R5
-
-    @property
-    def requirement(self) -> str:
-        return _REQUIREMENT[self]
-
-    @property
-    def recipients(self) -> frozenset[Sector]:
-        """Which sector's staff receive this flow."""
-        return _RECIPIENTS[self]
-
-    @property
-    def danish_name(self) -> str:
-        return _DANISH[self]
-
-
-_REQUIREMENT = {
-    DataFlow.APPOINTMENTS_TO_MUNICIPALITY: "R3",
-    DataFlow.CASES_TO_HEALTH: "R4",
-    DataFlow.CONTACTS_TO_HEALTH: "R4",
-    DataFlow.SCHOOL_TO_HEALTH: "R4",
-    DataFlow.CORRESPONDENCE: "R5",
-}
-_RECIPIENTS = {
-    DataFlow.APPOINTMENTS_TO_MUNICIPALITY: frozenset({Sector.MUNICIPAL}),
-    DataFlow.CASES_TO_HEALTH: frozenset({Sector.HEALTH}),
-    DataFlow.CONTACTS_TO_HEALTH: frozenset({Sector.HEALTH}),
-    DataFlow.SCHOOL_TO_HEALTH: frozenset({Sector.HEALTH}),
-    DataFlow.CORRESPONDENCE: frozenset({Sector.MUNICIPAL, Sector.HEALTH}),
-}
-_DANISH = {
-    DataFlow.APPOINTMENTS_TO_MUNICIPALITY: "Aftaler i børne- og ungdomspsykiatrien til kommunen",
-    DataFlow.CASES_TO_HEALTH: "Kommunale sager til sundhedsvæsenet",
-    DataFlow.CONTACTS_TO_HEALTH: "Kontaktoplysninger til sundhedsvæsenet",
-    DataFlow.SCHOOL_TO_HEALTH: "Skole og dagtilbud til sundhedsvæsenet",
-    DataFlow.CORRESPONDENCE: "Korrespondancemeddelelser",
-}
+    CORRESPONDENCE = "correspondence"  # R5, R10

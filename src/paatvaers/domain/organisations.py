@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from paatvaers.domain.cases import Sensitivity
 from paatvaers.domain.identifiers import Cvr, Gln, InstitutionNumber, Sor
 
 
@@ -80,11 +81,19 @@ class EmployeeFunction(StrEnum):
     BUP_LAEGE = "bup_laege"  # physician (psychiatrist) in BUP
     BUP_PSYKOLOG = "bup_psykolog"
     BUP_SOCIALRAADGIVER = "bup_socialraadgiver"
+    BUP_SEKRETAER = "bup_sekretaer"  # medical secretary in BUP
+    SAGSBEHANDLER = "sagsbehandler"  # caseworker without social-work training (e.g. benefits)
     PRAKTISERENDE_LAEGE = "praktiserende_laege"  # general practitioner
+    KLINIKPERSONALE = "klinikpersonale"  # GP clinic staff (nurse, secretary)
 
     @property
     def danish_title(self) -> str:
         return _FUNCTION_TITLES[self]
+
+    @property
+    def unit_kind(self) -> UnitKind:
+        """The kind of unit a holder of this function works in."""
+        return _FUNCTION_UNIT_KIND[self]
 
 
 _FUNCTION_TITLES = {
@@ -93,8 +102,50 @@ _FUNCTION_TITLES = {
     EmployeeFunction.BUP_LAEGE: "Læge, børne- og ungdomspsykiatrien",
     EmployeeFunction.BUP_PSYKOLOG: "Psykolog, børne- og ungdomspsykiatrien",
     EmployeeFunction.BUP_SOCIALRAADGIVER: "Socialrådgiver, børne- og ungdomspsykiatrien",
+    EmployeeFunction.BUP_SEKRETAER: "Lægesekretær, børne- og ungdomspsykiatrien",
+    EmployeeFunction.SAGSBEHANDLER: "Sagsbehandler, børne- og familieafdelingen",
     EmployeeFunction.PRAKTISERENDE_LAEGE: "Praktiserende læge",
+    EmployeeFunction.KLINIKPERSONALE: "Klinikpersonale, almen praksis",
 }
+_FUNCTION_UNIT_KIND = {
+    EmployeeFunction.SOCIALRAADGIVER: UnitKind.CHILD_FAMILY,
+    EmployeeFunction.SAGSBEHANDLER: UnitKind.CHILD_FAMILY,
+    EmployeeFunction.PPR_PSYKOLOG: UnitKind.PPR,
+    EmployeeFunction.BUP_LAEGE: UnitKind.BUP,
+    EmployeeFunction.BUP_PSYKOLOG: UnitKind.BUP,
+    EmployeeFunction.BUP_SOCIALRAADGIVER: UnitKind.BUP,
+    EmployeeFunction.BUP_SEKRETAER: UnitKind.BUP,
+    EmployeeFunction.PRAKTISERENDE_LAEGE: UnitKind.GP,
+    EmployeeFunction.KLINIKPERSONALE: UnitKind.GP,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DataRestrictions:
+    """What a municipal login may see of the municipality's case data, as KOMBIT's access
+    control grants it (a role's *dataafgrænsninger*): cases owned by this CVR, whose KLE
+    subject matches one of the patterns (`27.*`, `27.24.*`, `17.13.03`), up to this
+    sensitivity. A case must satisfy all three (KOMBIT, generelt-vejledning §12)."""
+
+    cvr: Cvr
+    kle_patterns: tuple[str, ...]
+    max_sensitivity: Sensitivity
+
+    def covers_kle(self, kle: str) -> bool:
+        return any(_kle_matches(pattern, kle) for pattern in self.kle_patterns)
+
+    def covers(self, owner_cvr: str, kle: str, sensitivity: Sensitivity) -> bool:
+        return (
+            owner_cvr == self.cvr.value
+            and self.covers_kle(kle)
+            and sensitivity.within(self.max_sensitivity)
+        )
+
+
+def _kle_matches(pattern: str, kle: str) -> bool:
+    if pattern.endswith(".*"):
+        return kle.startswith(pattern[:-1])
+    return pattern in ("*", kle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +158,8 @@ class StaffMember:
     email: str | None = None
     phone: str | None = None
     is_demo: bool = False
+    # Municipal staff only: what their login grants of the municipality's case data.
+    restrictions: DataRestrictions | None = None
 
 
 # Units are identified by the register that owns them, so every source that mentions a unit

@@ -17,6 +17,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -31,7 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -94,6 +95,13 @@ class ChildRow(Freshness, Base):
     address_protected_until: Mapped[date | None] = mapped_column(Date)
     moved_in_on: Mapped[date | None] = mapped_column(Date)
     previous_municipality_code: Mapped[str | None] = mapped_column(String(4))
+    # The address CPR holds (synthetic); withheld from other professionals when protected.
+    address_line: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(4))
+    city: Mapped[str | None] = mapped_column(String(100))
+    # The GP choice (lægevalg) and the one before it, so an ended GP relationship is known.
+    gp_since: Mapped[date | None] = mapped_column(Date)
+    previous_gp_unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
 
 
 class CustodyHolderRow(Base):
@@ -138,6 +146,10 @@ class StaffUserRow(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     # A demo login: the platform's own mark, which no source delivers or overwrites.
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Municipal staff: the data restrictions (KLE patterns, highest sensitivity) their login
+    # grants, platform-owned like `is_demo`; none means no access to case data.
+    kle_scope: Mapped[list[str] | None] = mapped_column(ARRAY(String(12)))
+    max_sensitivity: Mapped[str | None] = mapped_column(String(30))
     # FK Organisation delivers municipal staff; health staff are registered locally.
     source: Mapped[str] = mapped_column(String(20), index=True)
     confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -300,3 +312,45 @@ class IngestCheckpointRow(Base):
     high_water_mark: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccessEventRow(Base):
+    """The access log: one row per access decision and per read of a child's data, written
+    in the same transaction as the read, before the data leave. Append-only (a trigger
+    refuses UPDATE, DELETE and TRUNCATE, except the sequencer's one-time sealing).
+
+    `row_hash` is the SHA-256 of the row's canonical content, set when it is written. The
+    sequencer later gives sealed rows a `seq` in one order and chains them:
+    `chain_hash = SHA-256(prev_hash || row_hash)`; see `paatvaers.access.audit`.
+    """
+
+    __tablename__ = "access_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID, index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    employee_function: Mapped[str] = mapped_column(String(40))
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    child_cpr: Mapped[str | None] = mapped_column(String(10))
+    child_cpr_synthetic: Mapped[bool | None] = mapped_column(Boolean)
+    data_flow: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(10))
+    purpose: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(String(6))
+    rules: Mapped[list[str]] = mapped_column(JSONB)
+    legal_reference: Mapped[str | None] = mapped_column(Text)
+    record_ids: Mapped[list[str]] = mapped_column(JSONB)
+    reason: Mapped[str | None] = mapped_column(Text)
+    row_hash: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint("action IN ('decide','read','search')", name="action"),
+        CheckConstraint("decision IN ('permit','deny')", name="decision"),
+        Index("ix_access_event_child_recorded", "child_cpr", "recorded_at"),
+        Index("ix_access_event_unsealed", "id", postgresql_where="seq IS NULL"),
+    )

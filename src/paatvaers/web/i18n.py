@@ -89,7 +89,10 @@ ENGLISH_TITLES: dict[EmployeeFunction, str] = {
     EmployeeFunction.BUP_LAEGE: "Physician, child and adolescent psychiatry",
     EmployeeFunction.BUP_PSYKOLOG: "Psychologist, child and adolescent psychiatry",
     EmployeeFunction.BUP_SOCIALRAADGIVER: "Social worker, child and adolescent psychiatry",
+    EmployeeFunction.BUP_SEKRETAER: "Medical secretary, child and adolescent psychiatry",
+    EmployeeFunction.SAGSBEHANDLER: "Caseworker, children and families department",
     EmployeeFunction.PRAKTISERENDE_LAEGE: "General practitioner",
+    EmployeeFunction.KLINIKPERSONALE: "Clinic staff, general practice",
 }
 
 
