@@ -58,3 +58,44 @@ class ConsentRecord:
 
     def in_force_at(self, moment: datetime) -> bool:
         return self.given_at <= moment and self.state_at(moment) is ConsentState.GIVEN
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentTemplate:
+    """A template (skabelon) of the consent service: one data flow a consent or objection is
+    about, worded for the citizen who gives it."""
+
+    id: str
+    title: str  # Danish, as the citizen sees it
+    description: str
+
+
+APPOINTMENTS_TEMPLATE = "paatvaers.aftaler-til-kommune.v1"
+CASES_TEMPLATE = "paatvaers.sager-til-sundhed.v1"
+CONTACTS_TEMPLATE = "paatvaers.kontakter-til-sundhed.v1"
+
+# The templates the platform registers with the service; the access policy file names them.
+CONSENT_TEMPLATES: dict[str, ConsentTemplate] = {
+    t.id: t
+    for t in (
+        ConsentTemplate(
+            APPOINTMENTS_TEMPLATE,
+            "Aftaler i børne- og ungdomspsykiatrien deles med kommunen",
+            "Barnets socialrådgiver og PPR-psykolog i kommunen kan se, hvornår barnet har"
+            " aftaler i børne- og ungdomspsykiatrien. En frabedelse på denne skabelon"
+            " blokerer delingen.",
+        ),
+        ConsentTemplate(
+            CASES_TEMPLATE,
+            "Kommunens sager om barnet vises for sundhedsvæsenet",
+            "Børne- og ungdomspsykiatrien og barnets praktiserende læge kan se, hvilke sager"
+            " børne- og familieafdelingen og PPR har om barnet (sagens offentlige titel).",
+        ),
+        ConsentTemplate(
+            CONTACTS_TEMPLATE,
+            "Sagsbehandlerens kontaktoplysninger vises for sundhedsvæsenet",
+            "Børne- og ungdomspsykiatrien og barnets praktiserende læge kan se navn og"
+            " telefonnummer på barnets sagsbehandler og enhed i kommunen.",
+        ),
+    )
+}

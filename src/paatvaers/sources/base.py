@@ -25,6 +25,7 @@ class SourceName(StrEnum):
     CPR = "cpr"  # CPR (persons, custody, address protection, moves)
     INSTITUTIONS = "institutions"  # STIL institution register and enrollments
     APPOINTMENTS = "appointments"  # Aftaleoversigten: APD-DK documents via IHE MHD
+    CONSENT = "consent"  # Digitalt Samtykke: asked live on every decision, never ingested
 
     @property
     def default_port(self) -> int:
@@ -42,6 +43,7 @@ DEFAULT_PORTS = {
     SourceName.CPR: 8103,
     SourceName.INSTITUTIONS: 8104,
     SourceName.APPOINTMENTS: 8105,
+    SourceName.CONSENT: 8106,
 }
 
 
@@ -87,7 +89,8 @@ class Page:
 @dataclass(frozen=True, slots=True)
 class PersonWithGp:
     """CPR's person, with the GP clinic the child is listed with (from the health insurance
-    register in a deployment; see docs/sources.md)."""
+    register in a deployment; see docs/sources.md). The choice's date and the clinic before
+    it ride on the child (`Child.gp_since`, `previous_gp_sor`), like its latest move."""
 
     child: Child
     gp: OrgUnit | None

@@ -11,14 +11,17 @@ import threading
 import uuid
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from paatvaers.domain.appointments import Appointment
 from paatvaers.domain.cases import Case
+from paatvaers.domain.consent import ConsentEvent, ConsentKind, ConsentRecord, ConsentState
+from paatvaers.domain.cpr import Cpr
 from paatvaers.domain.enrollment import Enrollment
 from paatvaers.domain.organisations import OrgUnit, StaffMember, UnitKind
+from paatvaers.population.consents import consents_for
 from paatvaers.population.generator import Population
 from paatvaers.sources.base import (
     AppointmentWithPerformer,
@@ -42,6 +45,11 @@ class Clock:
 
     def tick(self) -> datetime:
         self._now += timedelta(milliseconds=1)
+        return self._now
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move time on by `delta` (tests of consents running out)."""
+        self._now += delta
         return self._now
 
     @property
@@ -144,6 +152,95 @@ class SourceStore(Generic[T]):
         return max(times, default=datetime.min.replace(tzinfo=UTC))
 
 
+class AlreadyWithdrawn(Exception):
+    """A consent can be withdrawn once; a new consent is a new record."""
+
+
+class ConsentStore:
+    """The consent service's records, looked up by the person they concern. A record changes
+    only by a withdrawal, which appends to its history; nothing is overwritten or deleted.
+
+    Tests plant broken records (`put_malformed`, served verbatim among the person's records)
+    and switch the service off (`out_of_service`: every call answers 503)."""
+
+    def __init__(self, clock: Clock, lock: threading.RLock) -> None:
+        self._clock = clock
+        self._lock = lock
+        self._records: dict[uuid.UUID, ConsentRecord] = {}
+        self._by_subject: dict[str, list[uuid.UUID]] = {}
+        self._malformed: dict[str, list[bytes]] = {}
+        self.out_of_service = False
+
+    def put(self, record: ConsentRecord) -> None:
+        with self._lock:
+            if record.id not in self._records:
+                self._by_subject.setdefault(record.subject_cpr.value, []).append(record.id)
+            self._records[record.id] = record
+
+    def put_all(self, records: Iterable[ConsentRecord]) -> None:
+        for record in records:
+            self.put(record)
+
+    def put_malformed(self, subject_cpr: str, payload: bytes) -> None:
+        with self._lock:
+            self._malformed.setdefault(subject_cpr, []).append(payload)
+
+    def get(self, record_id: uuid.UUID) -> ConsentRecord | None:
+        with self._lock:
+            return self._records.get(record_id)
+
+    def concerning(
+        self, subject_cpr: str, template: str | None = None
+    ) -> tuple[list[ConsentRecord], list[bytes]]:
+        """The person's records (of one template, if given) in the order they were given,
+        and the broken records planted for the person."""
+        with self._lock:
+            records = [self._records[i] for i in self._by_subject.get(subject_cpr, [])]
+            broken = list(self._malformed.get(subject_cpr, []))
+        chosen = [r for r in records if template is None or r.template == template]
+        return sorted(chosen, key=lambda r: (r.given_at, str(r.id))), broken
+
+    def give(
+        self,
+        kind: ConsentKind,
+        template: str,
+        subject: Cpr,
+        giver: Cpr,
+        valid_until: date | None,
+    ) -> ConsentRecord:
+        with self._lock:
+            at = self._clock.tick()
+            record = ConsentRecord(
+                id=uuid.uuid4(),
+                kind=kind,
+                template=template,
+                subject_cpr=subject,
+                giver_cpr=giver,
+                given_at=at,
+                valid_until=valid_until,
+                history=(ConsentEvent(at, ConsentState.GIVEN, giver),),
+            )
+            self.put(record)
+        return record
+
+    def withdraw(self, record_id: uuid.UUID, by: Cpr) -> ConsentRecord:
+        """Raises KeyError for an unknown record, AlreadyWithdrawn for a withdrawn one."""
+        with self._lock:
+            record = self._records[record_id]
+            if record.withdrawn_at is not None:
+                raise AlreadyWithdrawn(
+                    f"samtykke {record_id} blev tilbagekaldt {record.withdrawn_at}"
+                )
+            at = self._clock.tick()
+            event = ConsentEvent(at, ConsentState.WITHDRAWN, by)
+            withdrawn = replace(record, withdrawn_at=at, history=(*record.history, event))
+            self._records[record_id] = withdrawn
+        return withdrawn
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
 class World:
     """Every source's records, built from one population."""
 
@@ -161,6 +258,8 @@ class World:
         # CPR numbers for which the appointment overview shares nothing: a custody holder
         # blocked sharing, and the service filters before answering.
         self.sharing_blocked: set[str] = set()
+        # Digitalt Samtykke: asked live, so its records need no change times.
+        self.consents = ConsentStore(self.clock, self.lock)
 
     def _store(self) -> SourceStore[Any]:
         return SourceStore(self.clock, self.lock)
@@ -194,6 +293,7 @@ class World:
             for a in population.appointments
         )
         world.sharing_blocked = set(population.appointment_sharing_blocked)
+        world.consents.put_all(consents_for(population))
         return world
 
     def shared_appointments(self, patient_cpr: str) -> list[Appointment]:
