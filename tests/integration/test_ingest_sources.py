@@ -17,11 +17,13 @@ from paatvaers.domain.cases import CaseStatus
 from paatvaers.ingest.pipeline import Mode, RunSummary
 from paatvaers.ingest.service import ingest
 from paatvaers.population.generator import Population, generate
+from paatvaers.population.report import report
 from paatvaers.settings import Settings
 from paatvaers.sources.base import SourceName
 from paatvaers.sources.simulation.server import RunningSimulators, add_malformed_examples
 from paatvaers.sources.simulation.world import Malformed, World
 from paatvaers.store.db import make_engine
+from paatvaers.store.population_writer import write_local_staff_and_run
 
 AS_OF = date(2026, 11, 26)
 
@@ -90,6 +92,9 @@ def test_first_run_stores_everything_and_quarantines_the_broken(
     reasons = _rows(engine, "SELECT source, reason FROM quarantine WHERE resolved_at IS NULL")
     assert len(reasons) == sum(_malformed(world).values())
     assert all(reason for _, reason in reasons)
+    cpr_reasons = [reason for source, reason in reasons if source == "cpr"]
+    assert any("adresse postnummer '90000' is not four digits" in r for r in cpr_reasons)
+    assert any("laegevalg ikraftDato is not a date: '2024-02-31'" in r for r in cpr_reasons)
     shared = [
         a
         for a in population.appointments
@@ -108,6 +113,28 @@ def test_first_run_stores_everything_and_quarantines_the_broken(
     )
     involved = _rows(engine, "SELECT count(*) FROM involvement")[0][0]
     assert involved == len(population.involvements)
+
+
+def test_the_demo_grants_restrictions_that_ingestion_leaves_alone(
+    setup: tuple[Engine, Settings], population: Population
+) -> None:
+    """The demo ingests FK Organisation's users, then adds what the platform owns: health staff,
+    the demo mark and the logins' data restrictions. A later ingestion keeps them."""
+    engine, settings = setup
+    ingest(engine, settings, day=AS_OF)
+    write_local_staff_and_run(engine, population, report(population))
+    ingest(engine, settings, [SourceName.ORG_REGISTRY], Mode.FULL, day=AS_OF)
+    granted = {
+        str(s.id): (list(s.restrictions.kle_patterns), s.restrictions.max_sensitivity.value)
+        for s in population.staff
+        if s.restrictions is not None
+    }
+    stored = _rows(
+        engine,
+        "SELECT id::text, kle_scope, max_sensitivity FROM staff_user WHERE kle_scope IS NOT NULL",
+    )
+    assert {str(i): (k, m) for i, k, m in stored} == granted
+    assert _rows(engine, "SELECT count(*) FROM staff_user")[0][0] == len(population.staff)
 
 
 def test_a_second_run_changes_nothing(setup: tuple[Engine, Settings]) -> None:

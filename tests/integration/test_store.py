@@ -10,8 +10,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
+from paatvaers.domain.cases import Sensitivity
+from paatvaers.domain.children import GpChoice
 from paatvaers.domain.cpr import has_synthetic_mark
-from paatvaers.domain.organisations import EmployeeFunction, UnitKind
+from paatvaers.domain.organisations import DataRestrictions, EmployeeFunction, Sector, UnitKind
 from paatvaers.population.generator import Population, generate
 from paatvaers.population.report import report
 from paatvaers.store.db import alembic_config, make_engine, upgrade
@@ -74,6 +76,65 @@ def test_stored_population_matches_the_generated_one(
     stored = ChildRepository(session).get(child.cpr)
     assert stored == child
     assert ChildRepository(session).gp_of(child.cpr) == test_population.gp_of[child.cpr.value]
+
+
+def test_address_move_and_gp_history_read_back_whole(
+    session: Session, test_population: Population
+) -> None:
+    children = ChildRepository(session)
+    changed = [c for c in test_population.children if c.previous_gp_sor is not None]
+    moved = [c for c in test_population.children if c.moved_in_on is not None]
+    flat = [c for c in test_population.children if c.address and "," in c.address.line]
+    assert changed and moved and flat
+    for child in (changed[0], moved[0], flat[0]):
+        assert children.get(child.cpr) == child
+    child = changed[0]
+    assert children.gp_choice(child.cpr) == GpChoice(
+        test_population.gp_of[child.cpr.value], child.gp_since, child.previous_gp_unit_id
+    )
+    row = session.get(ChildRow, child.cpr.value)
+    assert row is not None and child.address is not None
+    assert (row.address_line, row.postcode, row.city) == (
+        child.address.line,
+        child.address.postcode,
+        child.address.city,
+    )
+    assert (row.gp_since, row.previous_gp_unit_id) == (child.gp_since, child.previous_gp_unit_id)
+
+
+def test_a_child_listed_since_birth_has_no_previous_clinic(
+    session: Session, test_population: Population
+) -> None:
+    child = next(c for c in test_population.children if c.previous_gp_sor is None)
+    choice = ChildRepository(session).gp_choice(child.cpr)
+    assert choice == GpChoice(test_population.gp_of[child.cpr.value], child.birth_date, None)
+
+
+def test_restrictions_are_stored_for_municipal_staff_and_read_back(
+    session: Session, test_population: Population
+) -> None:
+    units = {u.id: u for u in test_population.org_units}
+    staff = StaffRepository(session)
+    for function in EmployeeFunction:
+        member = next(s for s in test_population.staff if s.function is function)
+        stored = staff.by_username(member.username)
+        assert stored is not None and stored.restrictions == member.restrictions
+        municipal = units[member.unit_id].kind.sector is Sector.MUNICIPAL
+        assert (stored.restrictions is not None) is municipal, function
+    granted = session.execute(
+        text("SELECT count(*) FROM staff_user WHERE kle_scope IS NOT NULL")
+    ).scalar_one()
+    assert granted == sum(s.restrictions is not None for s in test_population.staff)
+
+
+def test_the_demo_social_worker_sees_aalborgs_child_and_family_cases(session: Session) -> None:
+    users = {u.member.username: u for u in StaffRepository(session).demo_users()}
+    social_worker = users["socialraadgiver"]
+    assert social_worker.unit.cvr is not None
+    assert social_worker.member.restrictions == DataRestrictions(
+        social_worker.unit.cvr, ("27.*",), Sensitivity.FOELSOMME_PERSONOPLYSNINGER
+    )
+    assert users["praktiserende-laege"].member.restrictions is None
 
 
 def test_repositories_return_domain_objects(session: Session, test_population: Population) -> None:

@@ -8,12 +8,12 @@ from datetime import date
 import pytest
 
 from paatvaers.domain.appointments import AppointmentStatus, CourseStage
-from paatvaers.domain.cases import CaseStatus
+from paatvaers.domain.cases import CaseStatus, Sensitivity
 from paatvaers.domain.cpr import Cpr, CprKind, has_synthetic_mark
 from paatvaers.domain.geography import MUNICIPALITIES, Region, municipality
-from paatvaers.domain.organisations import EmployeeFunction, UnitKind
+from paatvaers.domain.organisations import EmployeeFunction, Sector, UnitKind
 from paatvaers.population.generator import Population, PopulationError, generate
-from paatvaers.population.names import SURNAMES
+from paatvaers.population.names import POSTAL_AREAS, STREETS, SURNAMES
 from paatvaers.population.report import report
 
 AS_OF = date(2026, 11, 26)
@@ -26,6 +26,16 @@ def population() -> Population:
 
 def test_same_seed_gives_the_same_population() -> None:
     assert generate(1500, 5, AS_OF) == generate(1500, 5, AS_OF)
+
+
+def test_the_cpr_numbers_of_a_seed_stay_what_they_were() -> None:
+    """Values added to the generator later come from their own stream: the CPR numbers (and
+    everything else drawn before) of a seed must not change. A deliberate change updates this
+    hash, and the docs that quote one."""
+    summary = report(generate(400, 1, AS_OF))
+    assert summary.cpr_set_hash == (
+        "ecc6fec658464d28ec27e13d53af65edf841dc079bdbe9ecd3f92df92b1dca50"
+    )
 
 
 def test_another_seed_gives_another_population() -> None:
@@ -92,6 +102,93 @@ def test_every_child_has_a_gp_and_school_age_children_a_school(population: Popul
             assert not enrolled[child.cpr.value].is_daycare
 
 
+def test_every_child_has_an_invented_street_in_a_post_town_of_its_municipality(
+    population: Population,
+) -> None:
+    for child in population.children:
+        address = child.address
+        assert address is not None
+        assert any(address.line.startswith(f"{street} ") for street in STREETS)
+        assert (address.postcode, address.city) in POSTAL_AREAS[child.municipality_code]
+        assert len(address.line) <= 34  # CPR's standard address is 34 characters wide
+    lines = Counter(c.address.line for c in population.children if c.address)
+    assert len(lines) > 0.5 * len(population.children)  # not one address for everyone
+
+
+def test_every_municipality_has_a_post_town() -> None:
+    assert set(POSTAL_AREAS) == {m.code for m in MUNICIPALITIES}
+    for areas in POSTAL_AREAS.values():
+        assert areas and all(len(code) == 4 and code.isdigit() for code, _ in areas)
+
+
+def test_gp_history_some_changed_lately_some_long_ago(population: Population) -> None:
+    clinics = {u.sor: u for u in population.org_units if u.kind is UnitKind.GP}
+    changed = [c for c in population.children if c.previous_gp_sor is not None]
+    for child in population.children:
+        assert child.gp_since is not None and child.birth_date <= child.gp_since <= AS_OF
+        if child.previous_gp_sor is None:
+            assert child.gp_since == child.birth_date  # listed since birth
+            continue
+        previous = clinics[child.previous_gp_sor]
+        assert previous.id != population.gp_of[child.cpr.value]
+        if child.moved_in_on is not None:
+            assert previous.municipality_code == child.previous_municipality_code
+    assert 0.08 <= len(changed) / len(population.children) <= 0.20
+    days_ago = [(AS_OF - c.gp_since).days for c in changed if c.gp_since]
+    within_a_month = sum(d < 30 for d in days_ago)
+    assert 0.005 <= within_a_month / len(population.children) <= 0.03
+    assert sum(d > 365 for d in days_ago) > within_a_month  # most changes are older
+
+
+def test_every_employee_function_has_staff_in_its_kind_of_unit(population: Population) -> None:
+    units = {u.id: u for u in population.org_units}
+    assert {s.function for s in population.staff} == set(EmployeeFunction)
+    assert all(units[s.unit_id].kind is s.function.unit_kind for s in population.staff)
+
+
+def test_municipal_logins_are_restricted_to_their_municipality_and_subjects(
+    population: Population,
+) -> None:
+    units = {u.id: u for u in population.org_units}
+    expected = {
+        EmployeeFunction.SOCIALRAADGIVER: (("27.*",), Sensitivity.FOELSOMME_PERSONOPLYSNINGER),
+        EmployeeFunction.SAGSBEHANDLER: (("27.*",), Sensitivity.FORTROLIGE_PERSONOPLYSNINGER),
+        EmployeeFunction.PPR_PSYKOLOG: (
+            ("17.*", "27.*"),
+            Sensitivity.FOELSOMME_PERSONOPLYSNINGER,
+        ),
+    }
+    for member in population.staff:
+        unit = units[member.unit_id]
+        grant = member.restrictions
+        if unit.kind.sector is not Sector.MUNICIPAL:
+            assert grant is None, member
+            continue
+        assert grant is not None and grant.cvr == unit.cvr
+        assert (grant.kle_patterns, grant.max_sensitivity) == expected[member.function]
+
+
+def test_the_restrictions_cover_the_cases_of_the_unit_but_no_vip_case(
+    population: Population,
+) -> None:
+    """The social worker sees the department's cases and the PPR psychologist PPR's, except
+    VIP cases, which no one is granted."""
+    reader = {
+        UnitKind.CHILD_FAMILY: EmployeeFunction.SOCIALRAADGIVER,
+        UnitKind.PPR: EmployeeFunction.PPR_PSYKOLOG,
+    }
+    units = {u.id: u for u in population.org_units}
+    grants = {
+        (s.unit_id, s.function): s.restrictions
+        for s in population.staff
+        if s.restrictions is not None
+    }
+    for case in population.cases:
+        grant = grants[(case.responsible_unit_id, reader[units[case.responsible_unit_id].kind])]
+        visible = grant.covers(case.owner_cvr.value, case.kle.value, case.sensitivity)
+        assert visible is (case.sensitivity is not Sensitivity.VIP_SAGER), case
+
+
 def test_demo_users_one_per_profession(population: Population) -> None:
     assert sorted(u.function for u in population.demo_users()) == sorted(
         [
@@ -101,6 +198,12 @@ def test_demo_users_one_per_profession(population: Population) -> None:
             EmployeeFunction.PRAKTISERENDE_LAEGE,
         ]
     )
+    assert sorted(u.username for u in population.demo_users()) == [
+        "bup-laege",
+        "praktiserende-laege",
+        "psykolog",
+        "socialraadgiver",
+    ]
 
 
 def test_names_are_plainly_fictional(population: Population) -> None:

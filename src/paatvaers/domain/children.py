@@ -1,12 +1,15 @@
-"""The child, the persons with custody, and address protection."""
+"""The child, the persons with custody, the address and its protection, and the GP choice."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
 from paatvaers.domain.cpr import Cpr
+from paatvaers.domain.identifiers import Sor
+from paatvaers.domain.organisations import unit_id_for_sor
 
 
 class CustodyRole(StrEnum):
@@ -42,6 +45,27 @@ class AddressProtection:
 
 
 @dataclass(frozen=True, slots=True)
+class Address:
+    """The child's address as CPR holds it: the standard address line (street, house number,
+    floor, door), the postcode and the post town. The platform withholds it from others when
+    the address is protected."""
+
+    line: str
+    postcode: str
+    city: str
+
+
+@dataclass(frozen=True, slots=True)
+class GpChoice:
+    """The GP relationship as the store holds it: the clinic the child is listed with (its
+    unit), since when, and the clinic chosen before, whose relationship ended on `since`."""
+
+    unit_id: uuid.UUID
+    since: date | None
+    previous_unit_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Child:
     cpr: Cpr
     name: str
@@ -51,6 +75,17 @@ class Child:
     # CPR's latest move into the municipality of residence (tilflytning), when there was one.
     moved_in_on: date | None = None
     previous_municipality_code: str | None = None
+    address: Address | None = None
+    # The GP choice (lægevalg) of the health insurance register: since when the current clinic
+    # is chosen, and the clinic before it (by SOR code). The clinic itself comes beside the
+    # child (`sources.base.PersonWithGp`), as the register names it.
+    gp_since: date | None = None
+    previous_gp_sor: Sor | None = None
+
+    @property
+    def previous_gp_unit_id(self) -> uuid.UUID | None:
+        sor = self.previous_gp_sor
+        return unit_id_for_sor(sor.value) if sor is not None else None
 
     @property
     def birth_date(self) -> date:

@@ -67,7 +67,7 @@ CHILD = Table(
     _columns(
         "cpr cpr_synthetic name birth_date sex municipality_code region gp_unit_id"
         " address_protected_since address_protected_until moved_in_on"
-        " previous_municipality_code"
+        " previous_municipality_code address_line postcode city gp_since previous_gp_unit_id"
     ),
 )
 CUSTODY_HOLDER = Table(
@@ -186,6 +186,7 @@ def staff_row(s: StaffMember) -> Row:
 
 def child_row(c: Child, gp_unit_id: object | None, synthetic: bool) -> Row:
     protection = c.address_protection
+    address = c.address
     return (
         c.cpr.value,
         synthetic,
@@ -199,6 +200,11 @@ def child_row(c: Child, gp_unit_id: object | None, synthetic: bool) -> Row:
         protection.until if protection else None,
         c.moved_in_on,
         c.previous_municipality_code,
+        address.line if address else None,
+        address.postcode if address else None,
+        address.city if address else None,
+        c.gp_since,
+        c.previous_gp_unit_id,
     )
 
 

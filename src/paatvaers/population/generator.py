@@ -6,15 +6,18 @@ custody including split custody; about 1 % protected addresses; municipal cases 
 departments and PPR; BUP courses with appointment series (booked, held, cancelled, moved); and a
 target group of a few percent of children.
 
-Everything random comes from one `random.Random(seed)`, drawn in a fixed order, so the same
-seed and reference date give the same population, bit for bit.
+Everything random comes from `random.Random` streams seeded by `seed`, drawn in a fixed
+order, so the same seed and reference date give the same population, bit for bit. What was
+added later (addresses, GP history, the staff of the access functions) draws from a second
+stream, so that adding it left everything drawn before (CPR numbers, ids, cases) as it was.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
@@ -39,13 +42,20 @@ from paatvaers.domain.cases import (
     PartyRole,
     Sensitivity,
 )
-from paatvaers.domain.children import AddressProtection, Child, CustodyHolder, CustodyRole
+from paatvaers.domain.children import (
+    Address,
+    AddressProtection,
+    Child,
+    CustodyHolder,
+    CustodyRole,
+)
 from paatvaers.domain.cpr import Cpr, Sex, seventh_digits_for, synthetic_cpr
 from paatvaers.domain.enrollment import Enrollment, InstitutionType
 from paatvaers.domain.geography import MUNICIPALITIES, Municipality, Region
 from paatvaers.domain.identifiers import Cvr, Gln, InstitutionNumber, Sor
 from paatvaers.domain.involvement import ChildFacts, Involvement, derive_involvements
 from paatvaers.domain.organisations import (
+    DataRestrictions,
     EmployeeFunction,
     OrgUnit,
     StaffMember,
@@ -102,6 +112,12 @@ PPR_SHARE = 0.06
 CHILD_FAMILY_SHARE = 0.035
 PROTECTED_SHARE = 0.01
 MOVED_SHARE = 0.03  # moved into the municipality within the last two years
+# GP choice: a child who moved chose a clinic in the new municipality; of the others, some
+# changed clinic within the last month (inside the access tail of the former clinic), some
+# within the last five years; the rest have been listed with the clinic since birth.
+GP_CHANGED_LAST_MONTH = 0.01
+GP_CHANGED_EARLIER = 0.10
+APARTMENT_SHARE = 0.35  # addresses with a floor and a door
 UNITS_WITHOUT_PHONE = 0.05  # institutions that registered no phone number
 INCONSISTENT_MARKING = 0.02  # courses marked as adult psychiatry or without the episode label
 BLOCKED_SHARING = 0.01  # of children in BUP: a custody holder blocked sharing of appointments
@@ -137,6 +153,14 @@ PPR_KLE = (
     ("17.13.00", "Pædagogisk-psykologisk vurdering"),
     ("17.13.02", "Specialpædagogisk bistand"),
 )
+# What a municipal login grants of the municipality's case data (KOMBIT adgangsstyring: a
+# job-function role's data restrictions): KLE patterns and the highest sensitivity. They cover
+# CHILD_FAMILY_KLE (27.*) and PPR_KLE (17.13.*); no one is granted VIP cases.
+MUNICIPAL_GRANTS: dict[EmployeeFunction, tuple[tuple[str, ...], Sensitivity]] = {
+    EmployeeFunction.SOCIALRAADGIVER: (("27.*",), Sensitivity.FOELSOMME_PERSONOPLYSNINGER),
+    EmployeeFunction.SAGSBEHANDLER: (("27.*",), Sensitivity.FORTROLIGE_PERSONOPLYSNINGER),
+    EmployeeFunction.PPR_PSYKOLOG: (("17.*", "27.*"), Sensitivity.FOELSOMME_PERSONOPLYSNINGER),
+}
 APPOINTMENT_REASONS = {
     CourseStage.REFERRAL: ("Forsamtale", "Visitationssamtale"),
     CourseStage.ASSESSMENT: ("Udredningssamtale", "Psykologisk test", "Forældresamtale"),
@@ -153,6 +177,8 @@ class _Generator:
             raise PopulationError("a population needs at least one child")
         self.n_children = children
         self.rng = random.Random(seed)
+        # The stream of what was added later; see the module's docstring.
+        self.later = random.Random(f"{seed}:later")
         self.as_of = as_of
         self.population = Population(seed=seed, as_of=as_of)
         self.used_cprs: set[str] = set()
@@ -160,6 +186,15 @@ class _Generator:
         self.progress = progress or (lambda _done: None)
 
     # -- small helpers ---------------------------------------------------------------------
+
+    @contextmanager
+    def drawing_from(self, rng: random.Random) -> Iterator[None]:
+        """Every draw inside the block comes from `rng` instead of the main stream."""
+        main, self.rng = self.rng, rng
+        try:
+            yield
+        finally:
+            self.rng = main
 
     def new_id(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
@@ -338,6 +373,7 @@ class _Generator:
             email=f"{username}@{_slug(unit.name.split(',')[0])}.example",
             phone=self.phone(),
             is_demo=demo_username is not None,
+            restrictions=_restrictions(unit, function),
         )
         self.population.staff.append(member)
         return member
@@ -372,7 +408,24 @@ class _Generator:
                 members.append(self.staff_member(unit, function, demo_username=demo_entry[0]))
                 plain -= 1
             members.extend(self.staff_member(unit, function) for _ in range(plain))
+        with self.drawing_from(self.later):
+            self.build_support_staff(units, bup)
         return staff
+
+    def build_support_staff(
+        self, units: dict[str, _Units], bup: dict[Region, list[OrgUnit]]
+    ) -> None:
+        """Caseworkers, BUP secretaries and clinic staff: they hold functions the access rules
+        tell apart, but handle no case in the generated world."""
+        plan: list[tuple[OrgUnit, EmployeeFunction, int]] = []
+        for u in units.values():
+            plan.append((u.child_family, EmployeeFunction.SAGSBEHANDLER, 2))
+            plan.extend((c, EmployeeFunction.KLINIKPERSONALE, 1) for c in u.clinics)
+        for sites in bup.values():
+            plan.extend((site, EmployeeFunction.BUP_SEKRETAER, 2) for site in sites)
+        for unit, function, count in plan:
+            for _ in range(count):
+                self.staff_member(unit, function)
 
     # -- children --------------------------------------------------------------------------
 
@@ -426,6 +479,50 @@ class _Generator:
         previous = self.pick([other for other in MUNICIPALITIES if other.code != m.code])
         return {"moved_in_on": moved, "previous_municipality_code": previous.code}
 
+    def address(self, m: Municipality) -> Address:
+        """An invented street in a real post town of the municipality."""
+        postcode, city = self.pick(names.POSTAL_AREAS[m.code])
+        number = f"{self.rng.randrange(1, 150)}{self.pick(('', '', '', '', 'A', 'B'))}"
+        line = f"{self.pick(names.STREETS)} {number}"
+        if self.chance(APARTMENT_SHARE):
+            floor = self.pick(("st.", "1.", "2.", "3.", "4."))
+            line += f", {floor} {self.pick(('th.', 'tv.', 'mf.'))}"
+        return Address(line, postcode, city)
+
+    def gp_history(
+        self,
+        born: date,
+        m: Municipality,
+        clinic: OrgUnit,
+        move: dict[str, Any],
+        units: dict[str, _Units],
+    ) -> dict[str, Any]:
+        """Since when the child is listed with `clinic`, and the clinic before it."""
+        moved_in: date | None = move.get("moved_in_on")
+        if moved_in is not None:
+            since = min(self.as_of, moved_in + timedelta(days=self.rng.randrange(15)))
+            before = units[move["previous_municipality_code"]].clinics
+        elif self.chance(GP_CHANGED_LAST_MONTH):
+            since = self.as_of - timedelta(days=self.rng.randrange(30))
+            before = self.other_clinics(m, clinic, units)
+        elif self.chance(GP_CHANGED_EARLIER):
+            since = self.as_of - timedelta(days=self.rng.randrange(30, 5 * 365))
+            before = self.other_clinics(m, clinic, units)
+        else:
+            return {"gp_since": born}
+        if since <= born:  # the child's first clinic: there was none before
+            return {"gp_since": born}
+        return {"gp_since": since, "previous_gp_sor": self.pick(before).sor}
+
+    @staticmethod
+    def other_clinics(m: Municipality, clinic: OrgUnit, units: dict[str, _Units]) -> list[OrgUnit]:
+        """The municipality's other clinics, or its region's when it has only the one."""
+        near = [c for c in units[m.code].clinics if c.id != clinic.id]
+        if near:
+            return near
+        region = [units[o.code] for o in MUNICIPALITIES if o.region is m.region]
+        return [c for u in region for c in u.clinics if c.id != clinic.id]
+
     def enrollment(self, cpr: Cpr, age: int, units: _Units) -> Enrollment | None:
         if age == 0 or (age == 17 and self.chance(0.5)):
             return None
@@ -472,16 +569,24 @@ class _Generator:
             cpr = self.cpr(born, sex)
             surname = self.pick(names.SURNAMES)
             first = self.pick(names.GIRLS if sex is Sex.FEMALE else names.BOYS)
+            custody = self.custody(born, surname)
+            protection = self.address_protection()
+            move = self.move(born, m)
+            clinic = self.pick(u.clinics)
+            with self.drawing_from(self.later):
+                address = self.address(m)
+                gp_history = self.gp_history(born, m, clinic, move, units)
             child = Child(
                 cpr=cpr,
                 name=f"{first} {surname}",
                 municipality_code=m.code,
-                custody=self.custody(born, surname),
-                address_protection=self.address_protection(),
-                **self.move(born, m),
+                custody=custody,
+                address_protection=protection,
+                **move,
+                address=address,
+                **gp_history,
             )
             self.population.children.append(child)
-            clinic = self.pick(u.clinics)
             self.population.gp_of[cpr.value] = clinic.id
             age = child.age_on(self.as_of)
             enrollment = self.enrollment(cpr, age, u)
@@ -729,6 +834,15 @@ def derive_population_involvements(population: Population) -> list[Involvement]:
         )
         involvements.extend(derive_involvements(facts, population.as_of))
     return involvements
+
+
+def _restrictions(unit: OrgUnit, function: EmployeeFunction) -> DataRestrictions | None:
+    """What the login of a municipal employee grants (MUNICIPAL_GRANTS); None for others."""
+    grant = MUNICIPAL_GRANTS.get(function)
+    if grant is None or unit.cvr is None:
+        return None
+    patterns, highest = grant
+    return DataRestrictions(unit.cvr, patterns, highest)
 
 
 def _with_status(appointment: Appointment, status: AppointmentStatus) -> Appointment:

@@ -10,6 +10,7 @@ replaced, never merged with the new one.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -81,6 +82,7 @@ def replace_population(
                 ((*staff_row(s), LOCAL_SOURCE, now, None) for s in local_staff(population)),
             )
             _mark_demo_users(cursor, population)
+            _grant_restrictions(cursor, population)
             _copy(cursor, "involvement", _INVOLVEMENT_COLUMNS, _involvement_rows(population))
             _record_run(cursor, population, report, now)
         raw.commit()
@@ -133,8 +135,9 @@ def _involvement_rows(p: Population) -> Iterable[Row]:
 def write_local_staff_and_run(
     engine: Engine, population: Population, report: PopulationReport
 ) -> None:
-    """What the demo adds beside ingestion: the health staff registered in the platform itself
-    and a note of which population the simulators served."""
+    """What the demo adds beside ingestion: the health staff registered in the platform itself,
+    the demo mark and the data restrictions of the logins, and a note of which population the
+    simulators served."""
     now = datetime.now(UTC)
     raw = engine.raw_connection()
     try:
@@ -149,6 +152,7 @@ def write_local_staff_and_run(
                 [(*staff_row(s), LOCAL_SOURCE, now, None) for s in local_staff(population)],
             )
             _mark_demo_users(cursor, population)
+            _grant_restrictions(cursor, population)
             _record_run(cursor, population, report, now)
         raw.commit()
     finally:
@@ -177,3 +181,20 @@ def _mark_demo_users(cursor: psycopg.Cursor[Any], population: Population) -> Non
         "UPDATE staff_user SET is_demo = true WHERE id = ANY(%s)",
         ([s.id for s in population.demo_users()],),
     )
+
+
+def _grant_restrictions(cursor: psycopg.Cursor[Any], population: Population) -> None:
+    """The data restrictions that municipal logins grant (KOMBIT adgangsstyring, not FK
+    Organisation): platform-owned like the demo mark, so no ingestion overwrites them. The CVR
+    is not stored: it is the CVR of the user's unit."""
+    by_grant: dict[tuple[tuple[str, ...], str], list[uuid.UUID]] = {}
+    for member in population.staff:
+        grant = member.restrictions
+        if grant is not None:
+            key = (grant.kle_patterns, grant.max_sensitivity.value)
+            by_grant.setdefault(key, []).append(member.id)
+    for (patterns, highest), ids in by_grant.items():
+        cursor.execute(
+            "UPDATE staff_user SET kle_scope = %s, max_sensitivity = %s WHERE id = ANY(%s)",
+            (list(patterns), highest, ids),
+        )

@@ -27,11 +27,24 @@ from paatvaers.domain.cases import (
     PartyRole,
     Sensitivity,
 )
-from paatvaers.domain.children import AddressProtection, Child, CustodyHolder, CustodyRole
+from paatvaers.domain.children import (
+    Address,
+    AddressProtection,
+    Child,
+    CustodyHolder,
+    CustodyRole,
+    GpChoice,
+)
 from paatvaers.domain.cpr import Cpr
 from paatvaers.domain.identifiers import Cvr, Gln, InstitutionNumber, Sor
 from paatvaers.domain.involvement import Evidence, Involvement
-from paatvaers.domain.organisations import EmployeeFunction, OrgUnit, StaffMember, UnitKind
+from paatvaers.domain.organisations import (
+    DataRestrictions,
+    EmployeeFunction,
+    OrgUnit,
+    StaffMember,
+    UnitKind,
+)
 from paatvaers.store.tables import (
     AppointmentRow,
     CasePartyRow,
@@ -64,7 +77,9 @@ def org_unit_from_row(row: OrgUnitRow) -> OrgUnit:
     )
 
 
-def staff_from_row(row: StaffUserRow) -> StaffMember:
+def staff_from_row(row: StaffUserRow, unit_cvr: str | None = None) -> StaffMember:
+    """The staff member; `unit_cvr` (the CVR of the member's unit) completes the data
+    restrictions of a municipal login."""
     return StaffMember(
         id=row.id,
         username=row.username,
@@ -74,7 +89,15 @@ def staff_from_row(row: StaffUserRow) -> StaffMember:
         email=row.email,
         phone=row.phone,
         is_demo=row.is_demo,
+        restrictions=_restrictions(row, unit_cvr),
     )
+
+
+def _restrictions(row: StaffUserRow, unit_cvr: str | None) -> DataRestrictions | None:
+    """None (no access to case data) unless the login has a grant and its unit a CVR."""
+    if row.kle_scope is None or row.max_sensitivity is None or unit_cvr is None:
+        return None
+    return DataRestrictions(Cvr(unit_cvr), tuple(row.kle_scope), Sensitivity(row.max_sensitivity))
 
 
 class OrgUnitRepository:
@@ -110,12 +133,16 @@ class StaffRepository:
             .join(OrgUnitRow, StaffUserRow.unit_id == OrgUnitRow.id)
             .where(StaffUserRow.is_demo.is_(True))
         ).all()
-        users = [StaffWithUnit(staff_from_row(s), org_unit_from_row(u)) for s, u in rows]
+        users = [StaffWithUnit(staff_from_row(s, u.cvr), org_unit_from_row(u)) for s, u in rows]
         return sorted(users, key=lambda u: order.index(u.member.function))
 
     def by_username(self, username: str) -> StaffMember | None:
-        row = self.session.scalar(select(StaffUserRow).where(StaffUserRow.username == username))
-        return staff_from_row(row) if row else None
+        found = self.session.execute(
+            select(StaffUserRow, OrgUnitRow.cvr)
+            .outerjoin(OrgUnitRow, StaffUserRow.unit_id == OrgUnitRow.id)
+            .where(StaffUserRow.username == username)
+        ).first()
+        return staff_from_row(found[0], found[1]) if found else None
 
 
 class ChildRepository:
@@ -136,6 +163,11 @@ class ChildRepository:
             if row.address_protected_since
             else None
         )
+        address = (
+            Address(row.address_line, row.postcode or "", row.city or "")
+            if row.address_line
+            else None
+        )
         return Child(
             cpr=cpr,
             name=row.name,
@@ -147,10 +179,35 @@ class ChildRepository:
                 for h in holders
             ),
             address_protection=protection,
+            moved_in_on=row.moved_in_on,
+            previous_municipality_code=row.previous_municipality_code,
+            address=address,
+            gp_since=row.gp_since,
+            previous_gp_sor=self._sor_of(row.previous_gp_unit_id),
         )
+
+    def _sor_of(self, unit_id: uuid.UUID | None) -> Sor | None:
+        """The SOR code of a clinic the platform knows; the store keeps the unit's id, which
+        a clinic that no child lists any longer may lack a row for (then None)."""
+        if unit_id is None:
+            return None
+        sor = self.session.scalar(select(OrgUnitRow.sor).where(OrgUnitRow.id == unit_id))
+        return Sor(sor) if sor else None
 
     def gp_of(self, cpr: Cpr) -> uuid.UUID | None:
         return self.session.scalar(select(ChildRow.gp_unit_id).where(ChildRow.cpr == cpr.value))
+
+    def gp_choice(self, cpr: Cpr) -> GpChoice | None:
+        """The clinic the child is listed with, since when, and the one before; None when the
+        child is unknown or listed with no clinic."""
+        row = self.session.execute(
+            select(ChildRow.gp_unit_id, ChildRow.gp_since, ChildRow.previous_gp_unit_id).where(
+                ChildRow.cpr == cpr.value
+            )
+        ).first()
+        if row is None or row.gp_unit_id is None:
+            return None
+        return GpChoice(row.gp_unit_id, row.gp_since, row.previous_gp_unit_id)
 
 
 class CaseRepository:

@@ -11,8 +11,10 @@ from typing import Any
 import httpx2
 import pytest
 
-from paatvaers.domain.children import AddressProtection
+from paatvaers.domain.children import Address, AddressProtection
 from paatvaers.domain.cpr import synthetic_cpr
+from paatvaers.domain.identifiers import Sor
+from paatvaers.domain.organisations import unit_id_for_sor
 from paatvaers.sources.base import (
     PassOptions,
     PersonWithGp,
@@ -127,10 +129,12 @@ def test_malformed_records_are_rejected_and_the_rest_parses(
     adapter = make()
     persons, rejected = _parse_all(adapter, records_of(list(adapter.pages(None, None))))
     reasons = sorted(rejected.values())
-    assert len(reasons) == 3
+    assert len(reasons) == 5
     assert any("'3102129901' is not a valid CPR number" in r for r in reasons)
     assert any("'0999' is no Danish municipality code" in r for r in reasons)
     assert any("custody holder 'Ukendt Værge' has no personnummer" in r for r in reasons)
+    assert any("adresse postnummer '90000' is not four digits" in r for r in reasons)
+    assert any("laegevalg ikraftDato is not a date: '2024-02-31'" in r for r in reasons)
     assert persons == set(world.persons.values())
 
 
@@ -143,6 +147,60 @@ def test_protected_and_moved_children(world: World, make: Callable[..., CprAdapt
     assert all(c.is_protected_on(world.as_of) for c in protected)
     assert all(c.previous_municipality_code not in (None, c.municipality_code) for c in moved)
     assert {p.child.cpr for p in persons if p.child.has_split_custody}
+
+
+def test_address_and_gp_choice_arrive_whole(world: World, make: Callable[..., CprAdapter]) -> None:
+    """The address and the GP choice (since when, and the clinic before) cross HTTP intact,
+    for protected children too: authorities see the address, the platform withholds it."""
+    adapter = make()
+    persons, rejected = _parse_all(adapter, records_of(list(adapter.pages(None, None))))
+    assert rejected == {}
+    served = {p.child.cpr: p.child for p in world.persons.values()}
+    for person in persons:
+        child, expected = person.child, served[person.child.cpr]
+        assert child.address is not None and child.address == expected.address
+        assert (child.gp_since, child.previous_gp_sor) == (
+            expected.gp_since,
+            expected.previous_gp_sor,
+        )
+    changed = [p for p in persons if p.child.previous_gp_sor is not None]
+    assert changed, "the population has children who changed GP"
+    for person in changed:
+        assert person.gp is not None and person.child.previous_gp_unit_id != person.gp.id
+    assert any(p.child.address_protection and p.child.address for p in persons)
+
+
+def test_a_gp_change_made_at_the_source_reaches_the_adapter(
+    world: World, make: Callable[..., CprAdapter]
+) -> None:
+    adapter = make()
+    mark = list(adapter.pages(None, None))[-1].high_water_mark
+    person = next(
+        p
+        for p in world.persons.values()
+        if p.child.previous_gp_sor is None and p.child.birth_date < world.as_of - timedelta(days=7)
+    )
+    assert person.gp is not None and person.gp.sor is not None
+    other = next(
+        p.gp for p in world.persons.values() if p.gp is not None and p.gp.id != person.gp.id
+    )
+    changed_on = world.as_of - timedelta(days=2)
+    moved_clinic = replace(
+        person,
+        gp=other,
+        child=replace(
+            person.child,
+            gp_since=changed_on,
+            previous_gp_sor=person.gp.sor,
+            address=Address("Fiktivvej 3, 1. tv.", "9000", "Aalborg"),
+        ),
+    )
+    world.persons.put(person.child.cpr.value, moved_clinic)
+    parsed, _ = _parse_all(adapter, records_of(list(adapter.pages(mark, None))))
+    assert parsed == {moved_clinic}
+    (child,) = (p.child for p in parsed)
+    assert child.previous_gp_unit_id == unit_id_for_sor(person.gp.sor.value) == person.gp.id
+    assert child.address == Address("Fiktivvej 3, 1. tv.", "9000", "Aalborg")
 
 
 def test_lookup_of_one_person(world: World, make: Callable[..., CprAdapter]) -> None:
@@ -183,6 +241,30 @@ def _valid(world: World) -> dict[str, Any]:
             "not a valid CPR",
         ),
         (lambda r: r["laegevalg"].update(sorKode="123"), "SOR code"),
+        (lambda r: r["bopael"].update(adresse=None), r"status 01\) but has no adresse"),
+        (lambda r: r["bopael"].update(adresse="Fiktivvej 1"), "adresse is not an object"),
+        (
+            lambda r: r["bopael"]["adresse"].update(standardadresse=" "),
+            "standardadresse is missing",
+        ),
+        (
+            lambda r: r["bopael"]["adresse"].update(standardadresse="Fiktivvej " + "9" * 200),
+            "standardadresse is longer than 200",
+        ),
+        (lambda r: r["bopael"]["adresse"].update(postnummer="9O00"), "'9O00' is not four digits"),
+        (lambda r: r["bopael"]["adresse"].update(postnummer=9000), "9000 is not four digits"),
+        (lambda r: r["bopael"]["adresse"].update(postdistrikt=None), "postdistrikt is missing"),
+        (lambda r: r["laegevalg"].pop("ikraftDato"), "laegevalg ikraftDato is missing"),
+        (
+            lambda r: r["laegevalg"].update(ikraftDato="1999-12-31"),
+            "ikraftDato 1999-12-31 is before the birth",
+        ),
+        (lambda r: r["laegevalg"].update(forrigeSorKode="123"), "forrigeSorKode: SOR code"),
+        (lambda r: r["laegevalg"].update(forrigeSorKode=12), "forrigeSorKode is not text"),
+        (
+            lambda r: r["laegevalg"].update(forrigeSorKode=r["laegevalg"]["sorKode"]),
+            "names the current clinic as the previous one",
+        ),
         (lambda r: r["navn"].update(fornavne="", efternavn=None), "empty navn"),
     ],
 )
@@ -193,12 +275,31 @@ def test_person_rules(world: World, change: Callable[[dict[str, Any]], None], re
         parse_person(record)
 
 
+def test_a_special_road_code_needs_no_address(world: World) -> None:
+    """Status 03 (speciel vejkode): a resident without a fixed address."""
+    record = _valid(world)
+    record["status"] = "03"
+    record["bopael"]["adresse"] = None
+    assert parse_person(record).child.address is None
+
+
+def test_a_previous_clinic_is_optional_and_read_by_its_sor_code(world: World) -> None:
+    record = _valid(world)
+    record["laegevalg"]["forrigeSorKode"] = None
+    assert parse_person(record).child.previous_gp_sor is None
+    record["laegevalg"]["forrigeSorKode"] = "900000000000999"
+    parsed = parse_person(record).child
+    assert parsed.previous_gp_sor == Sor("900000000000999")
+    assert parsed.previous_gp_unit_id == unit_id_for_sor("900000000000999")
+
+
 def test_protection_without_end_and_child_without_gp(world: World) -> None:
     record = _valid(world)
     record["adressebeskyttelse"] = {"startdato": "2026-01-01", "slutdato": None}
     record["laegevalg"] = None
     parsed = parse_person(record)
     assert parsed.gp is None
+    assert (parsed.child.gp_since, parsed.child.previous_gp_sor) == (None, None)
     assert parsed.child.address_protection == AddressProtection(date(2026, 1, 1), None)
 
 

@@ -68,8 +68,9 @@ def _parse_all(
 
 
 def _world_users(world: World) -> set[StaffMember]:
-    # FK Organisation knows nothing of demo logins: every user it reads is a plain one.
-    return {replace(member, is_demo=False) for member in world.users.values()}
+    # FK Organisation knows nothing of demo logins or of what a login grants (KOMBIT's access
+    # control does): every user it reads is a plain one without data restrictions.
+    return {replace(member, is_demo=False, restrictions=None) for member in world.users.values()}
 
 
 def test_full_pass_reads_every_unit_and_user(
@@ -131,7 +132,7 @@ def test_incremental_pass_rereads_and_reports_deactivations(
     # one as it is now; the deactivated ones do not.
     assert changed in parsed_units
     assert parsed_units == set(world.org_units.values())
-    assert replace(gone_user, is_demo=False) not in parsed_users
+    assert replace(gone_user, is_demo=False, restrictions=None) not in parsed_users
     new_mark = pages[-1].high_water_mark
     assert new_mark is not None and mark is not None and new_mark > mark
 

@@ -17,7 +17,13 @@ from typing import Any
 
 import httpx2
 
-from paatvaers.domain.children import AddressProtection, Child, CustodyHolder, CustodyRole
+from paatvaers.domain.children import (
+    Address,
+    AddressProtection,
+    Child,
+    CustodyHolder,
+    CustodyRole,
+)
 from paatvaers.domain.cpr import Cpr, InvalidCpr, Sex
 from paatvaers.domain.geography import is_municipality_code, municipality
 from paatvaers.domain.identifiers import Gln, InvalidIdentifier, Sor
@@ -53,6 +59,10 @@ STATUS_NAMES = {
 # the person has left the platform's population, which a pass reports as a deletion.
 RESIDENT_STATUSES = frozenset({"01", "03"})
 GONE_STATUSES = frozenset(STATUS_NAMES) - RESIDENT_STATUSES
+# Status 01 is a residence at an address; 03 is a special road code (no fixed address).
+HAS_ADDRESS_STATUS = "01"
+MAX_ADDRESS_LINE = 200  # what the store keeps; CPR's own standard address is 34 characters
+MAX_POST_TOWN = 100
 ROLES = {"mor": CustodyRole.MOTHER, "far": CustodyRole.FATHER, "anden": CustodyRole.OTHER}
 SEX_CODES = {"K": Sex.FEMALE, "M": Sex.MALE}
 MAX_CUSTODY_HOLDERS = 2  # forældremyndighed has at most two holders
@@ -205,6 +215,36 @@ def _move(
     return moved_in, previous_code
 
 
+def _address(value: object, status: object, where: str) -> Address | None:
+    """The address CPR holds: required for a residence at an address (status 01)."""
+    if value is None:
+        if status == HAS_ADDRESS_STATUS:
+            raise RecordRejected(f"{where} lives at an address (status 01) but has no adresse")
+        return None
+    if not isinstance(value, dict):
+        raise RecordRejected(f"{where}: bopael adresse is not an object")
+    line = _text(value.get("standardadresse"), MAX_ADDRESS_LINE, where, "standardadresse")
+    postcode = value.get("postnummer")
+    if not (
+        isinstance(postcode, str)
+        and len(postcode) == 4
+        and postcode.isascii()
+        and postcode.isdigit()
+    ):
+        raise RecordRejected(f"{where}: adresse postnummer {postcode!r} is not four digits")
+    city = _text(value.get("postdistrikt"), MAX_POST_TOWN, where, "postdistrikt")
+    return Address(line, postcode, city)
+
+
+def _text(value: object, limit: int, where: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RecordRejected(f"{where}: adresse {what} is missing")
+    text = value.strip()
+    if len(text) > limit:
+        raise RecordRejected(f"{where}: adresse {what} is longer than {limit} characters")
+    return text
+
+
 def _protection(value: object, where: str) -> AddressProtection | None:
     if value is None:
         return None
@@ -261,12 +301,35 @@ def _custody(value: object, child: Cpr, where: str) -> tuple[CustodyHolder, ...]
     return holders
 
 
-def _gp(value: object, where: str) -> OrgUnit | None:
-    """The GP clinic the child is listed with (lægevalg, from the health insurance register)."""
+def _gp(value: object, born: date, where: str) -> tuple[OrgUnit | None, date | None, Sor | None]:
+    """The GP choice (lægevalg, from the health insurance register): the clinic the child is
+    listed with, since when, and the clinic chosen before it."""
     if value is None:
-        return None
+        return None, None, None
     if not isinstance(value, dict):
         raise RecordRejected(f"{where}: laegevalg is not an object")
+    clinic = _listed_clinic(value, where)
+    since = _date(value.get("ikraftDato"), where, "laegevalg ikraftDato")
+    if since < born:
+        raise RecordRejected(f"{where}: laegevalg ikraftDato {since} is before the birth")
+    return clinic, since, _previous_clinic(value.get("forrigeSorKode"), clinic, where)
+
+
+def _previous_clinic(value: object, clinic: OrgUnit, where: str) -> Sor | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordRejected(f"{where}: laegevalg forrigeSorKode is not text")
+    try:
+        previous = Sor(value)
+    except InvalidIdentifier as exc:
+        raise RecordRejected(f"{where}: laegevalg forrigeSorKode: {exc}") from None
+    if previous == clinic.sor:
+        raise RecordRejected(f"{where}: laegevalg names the current clinic as the previous one")
+    return previous
+
+
+def _listed_clinic(value: Mapping[str, Any], where: str) -> OrgUnit:
     fields = (
         value.get("navn"),
         value.get("sorKode"),
@@ -318,6 +381,8 @@ def parse_person(data: Mapping[str, Any]) -> PersonWithGp:
         raise RecordRejected(f"{where} has no bopael")
     code = _municipality(residence.get("kommunekode"), where, "bopael kommunekode")
     moved_in, previous = _move(residence, code, born, where)
+    address = _address(residence.get("adresse"), data.get("status"), where)
+    gp, gp_since, previous_gp = _gp(data.get("laegevalg"), born, where)
     child = Child(
         cpr=cpr,
         name=name,
@@ -326,5 +391,8 @@ def parse_person(data: Mapping[str, Any]) -> PersonWithGp:
         address_protection=_protection(data.get("adressebeskyttelse"), where),
         moved_in_on=moved_in,
         previous_municipality_code=previous,
+        address=address,
+        gp_since=gp_since,
+        previous_gp_sor=previous_gp,
     )
-    return PersonWithGp(child, _gp(data.get("laegevalg"), where))
+    return PersonWithGp(child, gp)

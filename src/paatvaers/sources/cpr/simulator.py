@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from paatvaers.domain.children import Child, CustodyHolder, CustodyRole
+from paatvaers.domain.children import Address, Child, CustodyHolder, CustodyRole
 from paatvaers.domain.cpr import Sex, synthetic_cpr
 from paatvaers.domain.organisations import OrgUnit
 from paatvaers.sources import json_paging as paging
@@ -48,15 +48,28 @@ def _holder(holder: CustodyHolder) -> dict[str, Any]:
     }
 
 
-def _gp(gp: OrgUnit | None) -> dict[str, Any] | None:
+def _address(address: Address | None) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    return {
+        "standardadresse": address.line,
+        "postnummer": address.postcode,
+        "postdistrikt": address.city,
+    }
+
+
+def _gp(gp: OrgUnit | None, child: Child) -> dict[str, Any] | None:
     if gp is None:
         return None
+    previous = child.previous_gp_sor
     return {
         "navn": gp.name,
         "sorKode": gp.sor.value if gp.sor else None,
         "eanLokationsnummer": gp.gln.value if gp.gln else None,
         "telefon": gp.phone,
         "kommunekode": gp.municipality_code,
+        "ikraftDato": _day(child.gp_since),
+        "forrigeSorKode": previous.value if previous else None,
     }
 
 
@@ -78,6 +91,7 @@ def person_record(person: PersonWithGp) -> dict[str, Any]:
         },
         "bopael": {
             "kommunekode": child.municipality_code,
+            "adresse": _address(child.address),
             "tilflytningsdato": _day(child.moved_in_on),
             "fraflytningskommunekode": child.previous_municipality_code,
         },
@@ -87,7 +101,7 @@ def person_record(person: PersonWithGp) -> dict[str, Any]:
             else None
         ),
         "foraeldremyndighed": [_holder(h) for h in child.custody],
-        "laegevalg": _gp(person.gp),
+        "laegevalg": _gp(person.gp, child),
     }
 
 
@@ -155,8 +169,9 @@ def create_app(world: World) -> Starlette:
 
 
 def add_malformed_examples(world: World) -> None:
-    """Three broken persons: a personnummer that is no CPR number (31 February), a
-    municipality code no municipality has, and a custody holder without a personnummer."""
+    """Five broken persons: a personnummer that is no CPR number (31 February), a
+    municipality code no municipality has, a custody holder without a personnummer, an
+    address with a five-digit postcode, and a GP choice dated 31 February."""
     children = sorted(world.persons.values(), key=lambda p: p.child.cpr.value)
     if not children:
         return
@@ -181,13 +196,27 @@ def add_malformed_examples(world: World) -> None:
     ]
     world.persons.put(nameless_holder["personnummer"], Malformed(_dump(nameless_holder)))
 
+    bad_postcode = _with_new_number(model, taken)
+    bad_postcode["bopael"]["adresse"] = {
+        "standardadresse": "Fiktivvej 7",
+        "postnummer": "90000",
+        "postdistrikt": "Aalborg",
+    }
+    world.persons.put(bad_postcode["personnummer"], Malformed(_dump(bad_postcode)))
+
+    bad_gp_date = _with_new_number(model, taken)
+    bad_gp_date["laegevalg"]["ikraftDato"] = "2024-02-31"  # every generated child has a GP
+    world.persons.put(bad_gp_date["personnummer"], Malformed(_dump(bad_gp_date)))
+
 
 def _dump(record: dict[str, Any]) -> bytes:
     return json.dumps(record, ensure_ascii=False).encode()
 
 
 def _with_new_number(model: dict[str, Any], taken: set[str]) -> dict[str, Any]:
-    """A copy of the record under a synthetic CPR number no one in the world has."""
+    """A copy of the record under a synthetic CPR number no one in the world has, born on a
+    fixed day, without a move and listed with its GP since birth, so that the copy breaks
+    only the rule its example breaks."""
     born = date(2014, 3, 9)
     for seventh in (4, 5, 6, 7, 8, 9):
         for last in range(10):
@@ -198,5 +227,8 @@ def _with_new_number(model: dict[str, Any], taken: set[str]) -> dict[str, Any]:
                 copy["personnummer"] = number
                 copy["foedselsdato"] = born.isoformat()
                 copy["koen"] = "M" if last % 2 else "K"
+                copy["bopael"].update(tilflytningsdato=None, fraflytningskommunekode=None)
+                if copy["laegevalg"] is not None:
+                    copy["laegevalg"].update(ikraftDato=born.isoformat(), forrigeSorKode=None)
                 return copy
     raise RuntimeError("no synthetic CPR number left for the broken examples")  # pragma: no cover
