@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Annotated, Any
 
@@ -23,8 +22,9 @@ from paatvaers.population.generator import Population, generate
 from paatvaers.population.report import PopulationReport, report
 from paatvaers.settings import Settings
 from paatvaers.sources.base import SourceName
+from paatvaers.sources.registry import INGEST_ORDER
 from paatvaers.store import db
-from paatvaers.store.embedded import embedded_postgres
+from paatvaers.store.db import configured_database
 from paatvaers.store.population_writer import replace_population, write_local_staff_and_run
 from paatvaers.store.repositories import StaffRepository
 
@@ -43,15 +43,9 @@ DEMO_CHILDREN = 5000
 DEMO_SEED = 1
 
 
-@contextmanager
-def database(settings: Settings) -> Iterator[str]:
+def database(settings: Settings) -> AbstractContextManager[str]:
     """The configured database, or an embedded one under the data directory."""
-    if settings.database_url:
-        yield settings.database_url
-        return
-    console.print(f"Starter indlejret PostgreSQL i {settings.data_dir / 'pgdata'} …")
-    with embedded_postgres(settings.data_dir / "pgdata") as url:
-        yield url
+    return configured_database(settings, console.print)
 
 
 def _progress() -> Progress:
@@ -72,7 +66,7 @@ def build_population(children: int, seed: int, as_of: date) -> Population:
 
 def store_population(engine: Engine, population: Population, summary: PopulationReport) -> None:
     with _progress() as progress:
-        task = progress.add_task("Skriver til databasen", total=len(SourceName))
+        task = progress.add_task("Skriver til databasen", total=len(INGEST_ORDER))
         replace_population(engine, population, summary, lambda _t: progress.advance(task))
 
 
@@ -221,9 +215,9 @@ def ingest_command(
 ) -> None:
     """Read the national sources into the database: incremental from the last checkpoint,
     or full; broken records go to quarantine with the reason, and the run goes on."""
-    if source != "all" and source not in {s.value for s in SourceName}:
+    if source != "all" and source not in {s.value for s in INGEST_ORDER}:
         raise typer.BadParameter(f"unknown source {source!r}", param_hint="SOURCE")
-    sources = list(SourceName) if source == "all" else [SourceName(source)]
+    sources = list(INGEST_ORDER) if source == "all" else [SourceName(source)]
     settings = Settings.from_environment()
     with database(settings) as url:
         db.upgrade(url)
@@ -265,7 +259,7 @@ def demo(
     with database(settings) as url, RunningSimulators(world, ports):
         db.upgrade(url)
         engine = db.make_engine(url)
-        print_ingest_summaries(run_ingest(engine, settings, list(SourceName), None), False)
+        print_ingest_summaries(run_ingest(engine, settings, list(INGEST_ORDER), None), False)
         write_local_staff_and_run(engine, population, summary)
         base_url = f"http://{settings.host}:{settings.port}/"
         print_demo_users(engine, base_url)

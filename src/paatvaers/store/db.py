@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,7 +11,21 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from paatvaers.settings import Settings
+from paatvaers.store.embedded import embedded_postgres
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+@contextmanager
+def configured_database(settings: Settings, announce: Callable[[str], object]) -> Iterator[str]:
+    """The URL of the configured database, or of an embedded one under the data directory."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    announce(f"Starter indlejret PostgreSQL i {settings.data_dir / 'pgdata'} …")
+    with embedded_postgres(settings.data_dir / "pgdata") as url:
+        yield url
 
 
 def make_engine(url: str) -> Engine:

@@ -1,0 +1,247 @@
+"""The access policy, read from its reviewable file (`policies/data_flows.toml`).
+
+The file is the rule; this module only reads it and refuses a file that is incomplete or names
+something unknown, with the place and the reason, so a mistyped function or obligation can
+never silently widen or narrow access.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from paatvaers.domain.cases import Sensitivity
+from paatvaers.domain.data_flows import DataFlow
+from paatvaers.domain.organisations import EmployeeFunction, UnitKind
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class PolicyError(ValueError):
+    """The policy file is malformed; the message names the place."""
+
+
+class Obligation(StrEnum):
+    WITHHOLD_LOCATION_IF_ADDRESS_PROTECTED = "withhold_location_if_address_protected"
+    PUBLIC_TITLE_ONLY = "public_title_only"
+    WITHIN_DATA_RESTRICTIONS = "within_data_restrictions"
+
+
+class ConsentFrom(StrEnum):
+    CUSTODY_HOLDER = "custody_holder"  # one custody holder's consent suffices
+    ALL_CUSTODY_HOLDERS = "all_custody_holders"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRule:
+    template: str
+    consent_from: ConsentFrom
+    child_decides_from_age: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowPolicy:
+    flow: DataFlow
+    name_da: str
+    name_en: str
+    source: str
+    requirement: str
+    functions: tuple[EmployeeFunction, ...]
+    legal_basis_da: str
+    legal_basis_en: str
+    legal_reference: str
+    review: str
+    review_note: str
+    target_group_only: bool
+    obligations: frozenset[Obligation]
+    consent: ConsentRule | None = None
+    objection_template: str | None = None
+    max_case_sensitivity: Sensitivity | None = None
+
+    @property
+    def recipients(self) -> tuple[UnitKind, ...]:
+        """The kinds of unit that receive the flow: those the allowed functions work in."""
+        kinds = {f.unit_kind for f in self.functions}
+        return tuple(k for k in UnitKind if k in kinds)
+
+
+@dataclass(frozen=True, slots=True)
+class RelationshipRules:
+    municipality_tail_days: int
+    gp_tail_days: int
+    bup_course_quiet_days: int
+    bup_booked_ahead_days: int
+    bup_tail_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    version: str
+    relationships: RelationshipRules
+    flows: dict[DataFlow, FlowPolicy]
+
+    def of(self, flow: DataFlow) -> FlowPolicy:
+        return self.flows[flow]
+
+
+DEFAULT_POLICY_FILE = "data_flows.toml"
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """The policy in `path`, or the one shipped with the platform."""
+    if path is None:
+        text = resources.files("paatvaers.access.policies").joinpath(DEFAULT_POLICY_FILE)
+        raw = text.read_text(encoding="utf-8")
+        where = DEFAULT_POLICY_FILE
+    else:
+        raw = path.read_text(encoding="utf-8")
+        where = str(path)
+    try:
+        document = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as e:
+        raise PolicyError(f"{where}: not valid TOML: {e}") from e
+    return parse_policy(document, where)
+
+
+def parse_policy(document: dict[str, Any], where: str = "policy") -> Policy:
+    flows_table = _table(document, "flows", where)
+    unknown = set(flows_table) - {f.value for f in DataFlow}
+    if unknown:
+        raise PolicyError(f"{where}: unknown data flow(s): {', '.join(sorted(unknown))}")
+    missing = [f.value for f in DataFlow if f.value not in flows_table]
+    if missing:
+        raise PolicyError(f"{where}: no rule for data flow(s): {', '.join(missing)}")
+    return Policy(
+        version=_text(document, "version", where),
+        relationships=_relationships(_table(document, "relationships", where), where),
+        flows={
+            flow: _flow(flow, _table(flows_table, flow.value, f"{where}: flows"), where)
+            for flow in DataFlow
+        },
+    )
+
+
+def _relationships(table: dict[str, Any], where: str) -> RelationshipRules:
+    place = f"{where}: [relationships]"
+    return RelationshipRules(
+        **{
+            name: _days(table, name, place)
+            for name in RelationshipRules.__dataclass_fields__  # every field is a day count
+        }
+    )
+
+
+_FLOW_KEYS = {
+    "name_da",
+    "name_en",
+    "source",
+    "requirement",
+    "functions",
+    "legal_basis_da",
+    "legal_basis_en",
+    "legal_reference",
+    "review",
+    "review_note",
+    "target_group_only",
+    "obligations",
+    "consent",
+    "objection_template",
+    "max_case_sensitivity",
+}
+
+
+def _flow(flow: DataFlow, table: dict[str, Any], where: str) -> FlowPolicy:
+    place = f"{where}: [flows.{flow.value}]"
+    unknown = set(table) - _FLOW_KEYS
+    if unknown:
+        raise PolicyError(f"{place}: unknown key(s): {', '.join(sorted(unknown))}")
+    review = _text(table, "review", place)
+    if review not in ("proposed", "confirmed"):
+        raise PolicyError(f"{place}: review must be 'proposed' or 'confirmed', not {review!r}")
+    consent = table.get("consent")
+    sensitivity = table.get("max_case_sensitivity")
+    objection = table.get("objection_template")
+    if objection is not None and not isinstance(objection, str):
+        raise PolicyError(f"{place}: objection_template must be text")
+    return FlowPolicy(
+        flow=flow,
+        name_da=_text(table, "name_da", place),
+        name_en=_text(table, "name_en", place),
+        source=_text(table, "source", place),
+        requirement=_text(table, "requirement", place),
+        functions=_enum_list(table, "functions", EmployeeFunction, place),
+        legal_basis_da=_text(table, "legal_basis_da", place),
+        legal_basis_en=_text(table, "legal_basis_en", place),
+        legal_reference=_text(table, "legal_reference", place),
+        review=review,
+        review_note=str(table.get("review_note", "")),
+        target_group_only=_flag(table, "target_group_only", place),
+        obligations=frozenset(_enum_list(table, "obligations", Obligation, place)),
+        consent=None if consent is None else _consent(consent, f"{place}.consent"),
+        objection_template=objection,
+        max_case_sensitivity=None
+        if sensitivity is None
+        else _enum_value(Sensitivity, sensitivity, f"{place}: max_case_sensitivity"),
+    )
+
+
+def _consent(table: object, place: str) -> ConsentRule:
+    if not isinstance(table, dict):
+        raise PolicyError(f"{place}: must be a table")
+    unknown = set(table) - {"template", "from", "child_decides_from_age"}
+    if unknown:
+        raise PolicyError(f"{place}: unknown key(s): {', '.join(sorted(unknown))}")
+    age = table.get("child_decides_from_age")
+    if age is not None and (not isinstance(age, int) or not 0 < age < 18):
+        raise PolicyError(f"{place}: child_decides_from_age must be an age from 1 to 17")
+    return ConsentRule(
+        template=_text(table, "template", place),
+        consent_from=_enum_value(ConsentFrom, table.get("from"), f"{place}: from"),
+        child_decides_from_age=age,
+    )
+
+
+def _table(document: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = document.get(key)
+    if not isinstance(value, dict):
+        raise PolicyError(f"{where}: [{key}] is missing or not a table")
+    return value
+
+
+def _text(table: dict[str, Any], key: str, place: str) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise PolicyError(f"{place}: {key} must be non-empty text")
+    return value
+
+
+def _flag(table: dict[str, Any], key: str, place: str) -> bool:
+    value = table.get(key)
+    if not isinstance(value, bool):
+        raise PolicyError(f"{place}: {key} must be true or false")
+    return value
+
+
+def _days(table: dict[str, Any], key: str, place: str) -> int:
+    value = table.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise PolicyError(f"{place}: {key} must be a whole number of days, 0 or more")
+    return value
+
+
+def _enum_list(table: dict[str, Any], key: str, kind: type[E], place: str) -> tuple[E, ...]:
+    values = table.get(key)
+    if not isinstance(values, list):
+        raise PolicyError(f"{place}: {key} must be a list")
+    return tuple(_enum_value(kind, v, f"{place}: {key}") for v in values)
+
+
+def _enum_value(kind: type[E], value: object, place: str) -> E:
+    if isinstance(value, str) and value in {k.value for k in kind}:
+        return kind(value)
+    allowed = ", ".join(k.value for k in kind)
+    raise PolicyError(f"{place}: {value!r} is not one of: {allowed}")

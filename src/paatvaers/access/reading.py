@@ -1,0 +1,373 @@
+"""The only way to read a child's data: decide, read, apply the obligations, log, return.
+
+Every function here writes an access-log row in the caller's transaction *before* it returns
+anything; if the row cannot be written (`AccessLogUnavailable`), the data read are dropped and
+the exception propagates, so a caller can only ever return data whose reading is logged. The
+caller commits the transaction (log row and read together) before the data leave the process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from paatvaers.access.audit import AccessAction, AccessEvent, record
+from paatvaers.access.engine import Decision, DecisionEngine
+from paatvaers.access.identity import Principal
+from paatvaers.access.policy import Obligation
+from paatvaers.domain.appointments import AppointmentStatus, CourseStage
+from paatvaers.domain.cases import Case, CaseStatus, Sensitivity
+from paatvaers.domain.cpr import Cpr, age_on
+from paatvaers.domain.data_flows import DataFlow
+from paatvaers.domain.organisations import UnitKind
+from paatvaers.store.repositories import AppointmentRepository, CaseRepository
+from paatvaers.store.tables import (
+    ChildRow,
+    CustodyHolderRow,
+    EnrollmentRow,
+    OrgUnitRow,
+    StaffUserRow,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """Shown instead of a value the user may not see. Neutral on purpose: it does not say
+    why (a reason such as a protected address would itself be a disclosure)."""
+
+    notice_da: str = "Oplysningen kan ikke vises"
+    notice_en: str = "This information cannot be shown"
+
+
+WITHHELD = Withheld()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer(Generic[T]):
+    decision: Decision
+    data: T | None  # None when denied
+
+    @property
+    def permitted(self) -> bool:
+        return self.decision.permit
+
+
+@dataclass(frozen=True, slots=True)
+class ChildDetails:
+    cpr: str
+    name: str
+    birth_date: date
+    age: int
+    municipality_code: str
+    address: str | Withheld | None
+    custody_holders: tuple[str, ...]  # names
+    gp_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentView:
+    id: uuid.UUID
+    start: datetime
+    end: datetime | None
+    unit_name: str
+    location: str | Withheld | None
+    status: AppointmentStatus
+    stage: CourseStage | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    id: uuid.UUID
+    title: str
+    kle: str
+    status: CaseStatus
+    responsible_unit: str | None
+    unit_kind: UnitKind | None
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    case_id: uuid.UUID
+    unit_name: str
+    unit_phone: str | None
+    unit_email: str | None
+    caseworker: str | None
+    caseworker_phone: str | None
+    caseworker_email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolView:
+    institution: str | Withheld
+    institution_type: str
+    grade: str
+    main_group: str | None
+
+
+Fetch = Callable[[Decision], tuple[T, list[str]]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ChildAccess:
+    """Reads of one kind of data about one child, each decided by policy and logged."""
+
+    def __init__(
+        self,
+        session: Session,
+        engine: DecisionEngine,
+        clock: Callable[[], datetime] = utc_now,
+        synthetic: bool = True,
+    ) -> None:
+        self.session = session
+        self.engine = engine
+        self.clock = clock
+        self.synthetic = synthetic  # whether the CPR numbers are synthetic (the log's flag)
+
+    def decide(self, principal: Principal, child: Cpr, flow: DataFlow, purpose: str) -> Decision:
+        """A decision without a read (an explanation, a check before offering an action)."""
+        decision = self.engine.decide(principal, child, flow, self.clock())
+        self._log(principal, child, decision, AccessAction.DECIDE, purpose, ())
+        return decision
+
+    def child_details(
+        self, principal: Principal, child: Cpr, purpose: str
+    ) -> Answer[ChildDetails | None]:
+        return self._read(principal, child, DataFlow.CHILD_DETAILS, purpose, self._details(child))
+
+    def appointments(
+        self, principal: Principal, child: Cpr, purpose: str
+    ) -> Answer[list[AppointmentView]]:
+        flow = DataFlow.APPOINTMENTS_TO_MUNICIPALITY
+        return self._read(principal, child, flow, purpose, self._appointments(child))
+
+    def cases_for_health(
+        self, principal: Principal, child: Cpr, purpose: str
+    ) -> Answer[list[CaseView]]:
+        flow = DataFlow.CASES_TO_HEALTH
+        return self._read(principal, child, flow, purpose, self._cases(child, principal))
+
+    def cases_in_municipality(
+        self, principal: Principal, child: Cpr, purpose: str
+    ) -> Answer[list[CaseView]]:
+        flow = DataFlow.CASES_IN_MUNICIPALITY
+        return self._read(principal, child, flow, purpose, self._cases(child, principal))
+
+    def contacts(self, principal: Principal, child: Cpr, purpose: str) -> Answer[list[ContactView]]:
+        flow = DataFlow.CONTACTS_TO_HEALTH
+        return self._read(principal, child, flow, purpose, self._contacts(child, principal))
+
+    def school(self, principal: Principal, child: Cpr, purpose: str) -> Answer[SchoolView | None]:
+        return self._read(principal, child, DataFlow.SCHOOL_TO_HEALTH, purpose, self._school(child))
+
+    # -- the one path every read takes -------------------------------------------------------
+
+    def _read(
+        self, principal: Principal, child: Cpr, flow: DataFlow, purpose: str, fetch: Fetch[T]
+    ) -> Answer[T]:
+        decision = self.engine.decide(principal, child, flow, self.clock())
+        if not decision.permit:
+            self._log(principal, child, decision, AccessAction.DECIDE, purpose, ())
+            return Answer(decision, None)
+        data, record_ids = fetch(decision)
+        self._log(principal, child, decision, AccessAction.READ, purpose, record_ids)
+        return Answer(decision, data)
+
+    def _log(
+        self,
+        principal: Principal,
+        child: Cpr,
+        decision: Decision,
+        action: AccessAction,
+        purpose: str,
+        record_ids: list[str] | tuple[str, ...],
+    ) -> None:
+        record(
+            self.session,
+            AccessEvent(
+                user_id=principal.user_id,
+                username=principal.username,
+                employee_function=principal.function.value,
+                unit_id=principal.unit.id,
+                action=action,
+                purpose=purpose,
+                decision=decision.outcome,
+                rules=decision.rules,
+                child_cpr=child.value,
+                child_cpr_synthetic=self.synthetic,
+                data_flow=decision.flow.value,
+                legal_reference=decision.legal_reference,
+                record_ids=tuple(record_ids)
+                + tuple(f"consent:{i}" for i in decision.consent_record_ids),
+                reason=decision.reason_da,
+            ),
+        )
+
+    # -- fetchers: what each flow reads, with its obligations applied ------------------------
+
+    def _details(self, child: Cpr) -> Fetch[ChildDetails | None]:
+        def fetch(decision: Decision) -> tuple[ChildDetails | None, list[str]]:
+            row = self.session.get(ChildRow, child.value)
+            if row is None:
+                return None, []
+            holders = self.session.scalars(
+                select(CustodyHolderRow.name)
+                .where(CustodyHolderRow.child_cpr == child.value)
+                .order_by(CustodyHolderRow.name)
+            ).all()
+            gp = self.session.get(OrgUnitRow, row.gp_unit_id) if row.gp_unit_id else None
+            address: str | Withheld | None = _address(row)
+            if _withhold_location(decision) and address is not None:
+                address = WITHHELD
+            details = ChildDetails(
+                cpr=row.cpr,
+                name=row.name,
+                birth_date=row.birth_date,
+                age=age_on(row.birth_date, self.clock().date()),
+                municipality_code=row.municipality_code,
+                address=address,
+                custody_holders=tuple(holders),
+                gp_name=gp.name if gp else None,
+            )
+            return details, [f"child:{row.cpr}"]
+
+        return fetch
+
+    def _appointments(self, child: Cpr) -> Fetch[list[AppointmentView]]:
+        def fetch(decision: Decision) -> tuple[list[AppointmentView], list[str]]:
+            withhold = _withhold_location(decision)
+            views = [
+                AppointmentView(
+                    id=a.id,
+                    start=a.start,
+                    end=a.end,
+                    unit_name=a.performer_name,
+                    location=WITHHELD if withhold and a.location_name else a.location_name,
+                    status=a.status,
+                    stage=a.stage,
+                )
+                # R3: only appointments the region marked as child & adolescent psychiatry.
+                for a in AppointmentRepository(self.session).for_child(child)
+                if a.marking.is_child_psychiatry
+            ]
+            return views, [f"appointment:{v.id}" for v in views]
+
+        return fetch
+
+    def _shown_cases(self, child: Cpr, principal: Principal, decision: Decision) -> list[Case]:
+        """Open cases about the child in a family department or PPR, as the flow allows."""
+        rule = self.engine.policy.of(decision.flow)
+        cases = [
+            c
+            for c in CaseRepository(self.session).for_child(child)
+            if c.status is not CaseStatus.AFSLUTTET
+            and c.primary_party is not None
+            and c.primary_party.cpr == child
+        ]
+        if rule.max_case_sensitivity is not None:
+            ceiling: Sensitivity = rule.max_case_sensitivity
+            cases = [c for c in cases if c.sensitivity.within(ceiling)]
+        if Obligation.WITHIN_DATA_RESTRICTIONS in decision.obligations:
+            limits = principal.restrictions
+            cases = [
+                c
+                for c in cases
+                if limits is not None
+                and limits.covers(c.owner_cvr.value, c.kle.value, c.sensitivity)
+            ]
+        return cases
+
+    def _cases(self, child: Cpr, principal: Principal) -> Fetch[list[CaseView]]:
+        def fetch(decision: Decision) -> tuple[list[CaseView], list[str]]:
+            public_only = Obligation.PUBLIC_TITLE_ONLY in decision.obligations
+            views = []
+            for case in self._shown_cases(child, principal, decision):
+                unit = self.session.get(OrgUnitRow, case.responsible_unit_id)
+                kind = UnitKind(unit.kind) if unit else None
+                if kind not in (UnitKind.CHILD_FAMILY, UnitKind.PPR):
+                    continue
+                title = case.title if public_only else (case.non_public_title or case.title)
+                views.append(
+                    CaseView(
+                        id=case.id,
+                        title=title,
+                        kle=case.kle.value,
+                        status=case.status,
+                        responsible_unit=unit.name if unit else None,
+                        unit_kind=kind,
+                        opened_at=case.opened_at,
+                    )
+                )
+            return views, [f"case:{v.id}" for v in views]
+
+        return fetch
+
+    def _contacts(self, child: Cpr, principal: Principal) -> Fetch[list[ContactView]]:
+        def fetch(decision: Decision) -> tuple[list[ContactView], list[str]]:
+            views = []
+            for case in self._shown_cases(child, principal, decision):
+                unit = self.session.get(OrgUnitRow, case.responsible_unit_id)
+                if unit is None or unit.kind not in (UnitKind.CHILD_FAMILY, UnitKind.PPR):
+                    continue
+                worker = self._caseworker(unit.id, case.primary_handler)
+                views.append(
+                    ContactView(
+                        case_id=case.id,
+                        unit_name=unit.name,
+                        unit_phone=unit.phone,
+                        unit_email=unit.email,
+                        caseworker=case.primary_handler,
+                        caseworker_phone=worker.phone if worker else None,
+                        caseworker_email=worker.email if worker else None,
+                    )
+                )
+            return views, [f"case:{v.case_id}" for v in views]
+
+        return fetch
+
+    def _caseworker(self, unit_id: uuid.UUID, name: str | None) -> StaffUserRow | None:
+        if name is None:
+            return None
+        return self.session.scalar(
+            select(StaffUserRow)
+            .where(StaffUserRow.unit_id == unit_id, StaffUserRow.full_name == name)
+            .limit(1)
+        )
+
+    def _school(self, child: Cpr) -> Fetch[SchoolView | None]:
+        def fetch(decision: Decision) -> tuple[SchoolView | None, list[str]]:
+            enrollment = self.session.get(EnrollmentRow, child.value)
+            if enrollment is None:
+                return None, []
+            unit = self.session.get(OrgUnitRow, enrollment.institution_unit_id)
+            name = unit.name if unit else enrollment.institution_number
+            view = SchoolView(
+                institution=WITHHELD if _withhold_location(decision) else name,
+                institution_type=enrollment.institution_type,
+                grade=enrollment.grade,
+                main_group=enrollment.main_group,
+            )
+            return view, [f"enrollment:{enrollment.child_cpr}"]
+
+        return fetch
+
+
+def _withhold_location(decision: Decision) -> bool:
+    return Obligation.WITHHOLD_LOCATION_IF_ADDRESS_PROTECTED in decision.obligations
+
+
+def _address(row: ChildRow) -> str | None:
+    if not row.address_line:
+        return None
+    return f"{row.address_line}, {row.postcode or ''} {row.city or ''}".strip(", ")
