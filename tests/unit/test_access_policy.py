@@ -88,6 +88,28 @@ def test_a_policy_file_elsewhere_is_read_from_its_path(tmp_path: Path) -> None:
             lambda d: d["relationships"].update(gp_tail_days=-1),
             "gp_tail_days must be a whole number of days",
         ),
+        (lambda d: d["relationships"].update(bup_tail_days=100_000), "from 0 to 3650"),
+        (
+            lambda d: d["relationships"].update(school_tail_days=3),
+            "[relationships]: unknown key(s): school_tail_days",
+        ),
+        (lambda d: d.update(flow={}), "policy.toml: unknown key(s): flow"),
+        (
+            lambda d: d["flows"]["appointments_to_municipality"].update(
+                objection_template="paatvaers.aftaler-til-kommne.v1"
+            ),
+            "objection_template 'paatvaers.aftaler-til-kommne.v1' is not a known template",
+        ),
+        (
+            lambda d: d["flows"]["cases_to_health"]["consent"].update(template=""),
+            "template must be non-empty text",
+        ),
+        (
+            lambda d: d["flows"]["appointments_to_municipality"]["consent"].update(
+                child_decides_from_age=True
+            ),
+            "child_decides_from_age must be an age from 1 to 17",
+        ),
         (
             lambda d: d["flows"]["child_details"].update(target_group_only="yes"),
             "target_group_only must be true or false",

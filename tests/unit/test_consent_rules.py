@@ -85,8 +85,11 @@ def test_from_15_the_child_decides_and_a_parent_no_longer_can() -> None:
 
 
 def test_a_child_without_custody_holders_cannot_be_consented_for() -> None:
-    finding = judge_consent(ONE, [consent(MOTHER)], CHILD.value, 10, frozenset(), NOW)
-    assert not finding.satisfied
+    for rule in (ONE, BOTH):
+        finding = judge_consent(rule, [consent(MOTHER)], CHILD.value, 10, frozenset(), NOW)
+        assert not finding.satisfied
+        assert finding.reason_en == "No custody holder who could consent is registered in CPR"
+    assert judge_consent(FROM_15, [consent(CHILD)], CHILD.value, 15, frozenset(), NOW).satisfied
 
 
 def test_an_objection_by_a_holder_or_the_child_is_in_force_until_withdrawn() -> None:

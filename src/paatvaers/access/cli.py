@@ -48,7 +48,8 @@ def explain(
                 if principal is None:
                     raise typer.BadParameter(f"no user named {user!r}", param_hint="--user")
                 access = child_access(session, settings, consent, clock=lambda: moment)
-                decision = access.decide(principal, cpr, flow, purpose="explain")
+                purpose = "explain" if as_of is None else f"explain as of {as_of}"
+                decision = access.decide(principal, cpr, flow, purpose=purpose)
         finally:
             engine.dispose()
     typer.echo(

@@ -61,8 +61,17 @@ def judge_consent(
     consents = _records(records, ConsentKind.CONSENT, rule.template)
     if rule.child_decides_from_age is not None and child_age >= rule.child_decides_from_age:
         return _judge(consents, frozenset({child_cpr}), 1, now, _child_remedy(rule))
+    if not custody_holders:
+        return ConsentFinding(
+            False,
+            (),
+            "Der er ingen forældremyndighedsindehaver registreret i CPR, som kan give samtykke",
+            "No custody holder who could consent is registered in CPR",
+            "At forældremyndigheden er registreret i CPR",
+            "That custody is registered in CPR",
+        )
     needed = 1 if rule.consent_from is ConsentFrom.CUSTODY_HOLDER else len(custody_holders)
-    return _judge(consents, custody_holders, max(needed, 1), now, _holder_remedy(rule))
+    return _judge(consents, custody_holders, needed, now, _holder_remedy(rule))
 
 
 def _judge(

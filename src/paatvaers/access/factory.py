@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,13 @@ from paatvaers.domain.target_group import TargetGroupRule
 from paatvaers.settings import Settings
 
 
+@cache
+def _policy(path: Path | None) -> Policy:
+    """Read once per process: a file edited while the platform runs takes effect on restart,
+    never halfway through a request."""
+    return load_policy(path)
+
+
 def child_access(
     session: Session,
     settings: Settings,
@@ -23,6 +32,6 @@ def child_access(
     clock: Callable[[], datetime] = utc_now,
 ) -> ChildAccess:
     engine = DecisionEngine(
-        session, policy or load_policy(settings.access_policy_file), consent, TargetGroupRule()
+        session, policy or _policy(settings.access_policy_file), consent, TargetGroupRule()
     )
     return ChildAccess(session, engine, clock, synthetic=settings.sources_are_synthetic)

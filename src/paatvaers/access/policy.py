@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from paatvaers.domain.cases import Sensitivity
+from paatvaers.domain.consent import CONSENT_TEMPLATES
 from paatvaers.domain.data_flows import DataFlow
 from paatvaers.domain.organisations import EmployeeFunction, UnitKind
 
@@ -89,6 +90,7 @@ class Policy:
 
 
 DEFAULT_POLICY_FILE = "data_flows.toml"
+MAX_DAYS = 3650  # ten years: longer is a typo, and would overflow date arithmetic
 
 
 def load_policy(path: Path | None = None) -> Policy:
@@ -108,6 +110,7 @@ def load_policy(path: Path | None = None) -> Policy:
 
 
 def parse_policy(document: dict[str, Any], where: str = "policy") -> Policy:
+    _no_unknown_keys(document, {"version", "relationships", "flows"}, where)
     flows_table = _table(document, "flows", where)
     unknown = set(flows_table) - {f.value for f in DataFlow}
     if unknown:
@@ -127,6 +130,7 @@ def parse_policy(document: dict[str, Any], where: str = "policy") -> Policy:
 
 def _relationships(table: dict[str, Any], where: str) -> RelationshipRules:
     place = f"{where}: [relationships]"
+    _no_unknown_keys(table, set(RelationshipRules.__dataclass_fields__), place)
     return RelationshipRules(
         **{
             name: _days(table, name, place)
@@ -156,17 +160,15 @@ _FLOW_KEYS = {
 
 def _flow(flow: DataFlow, table: dict[str, Any], where: str) -> FlowPolicy:
     place = f"{where}: [flows.{flow.value}]"
-    unknown = set(table) - _FLOW_KEYS
-    if unknown:
-        raise PolicyError(f"{place}: unknown key(s): {', '.join(sorted(unknown))}")
+    _no_unknown_keys(table, _FLOW_KEYS, place)
     review = _text(table, "review", place)
     if review not in ("proposed", "confirmed"):
         raise PolicyError(f"{place}: review must be 'proposed' or 'confirmed', not {review!r}")
     consent = table.get("consent")
     sensitivity = table.get("max_case_sensitivity")
     objection = table.get("objection_template")
-    if objection is not None and not isinstance(objection, str):
-        raise PolicyError(f"{place}: objection_template must be text")
+    if objection is not None:
+        objection = _template(table, "objection_template", place)
     return FlowPolicy(
         flow=flow,
         name_da=_text(table, "name_da", place),
@@ -192,17 +194,31 @@ def _flow(flow: DataFlow, table: dict[str, Any], where: str) -> FlowPolicy:
 def _consent(table: object, place: str) -> ConsentRule:
     if not isinstance(table, dict):
         raise PolicyError(f"{place}: must be a table")
-    unknown = set(table) - {"template", "from", "child_decides_from_age"}
-    if unknown:
-        raise PolicyError(f"{place}: unknown key(s): {', '.join(sorted(unknown))}")
+    _no_unknown_keys(table, {"template", "from", "child_decides_from_age"}, place)
     age = table.get("child_decides_from_age")
-    if age is not None and (not isinstance(age, int) or not 0 < age < 18):
+    if age is not None and (isinstance(age, bool) or not isinstance(age, int) or not 0 < age < 18):
         raise PolicyError(f"{place}: child_decides_from_age must be an age from 1 to 17")
     return ConsentRule(
-        template=_text(table, "template", place),
+        template=_template(table, "template", place),
         consent_from=_enum_value(ConsentFrom, table.get("from"), f"{place}: from"),
         child_decides_from_age=age,
     )
+
+
+def _no_unknown_keys(table: dict[str, Any], known: set[str], place: str) -> None:
+    unknown = set(table) - known
+    if unknown:
+        raise PolicyError(f"{place}: unknown key(s): {', '.join(sorted(unknown))}")
+
+
+def _template(table: dict[str, Any], key: str, place: str) -> str:
+    """A consent template the platform has registered with the consent service: a typo must
+    not silently switch off a citizen's objection or deny every request."""
+    value = _text(table, key, place)
+    if value not in CONSENT_TEMPLATES:
+        known = ", ".join(sorted(CONSENT_TEMPLATES))
+        raise PolicyError(f"{place}: {key} {value!r} is not a known template ({known})")
+    return value
 
 
 def _table(document: dict[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -228,8 +244,8 @@ def _flag(table: dict[str, Any], key: str, place: str) -> bool:
 
 def _days(table: dict[str, Any], key: str, place: str) -> int:
     value = table.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise PolicyError(f"{place}: {key} must be a whole number of days, 0 or more")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_DAYS:
+        raise PolicyError(f"{place}: {key} must be a whole number of days from 0 to {MAX_DAYS}")
     return value
 
 

@@ -22,7 +22,8 @@ from paatvaers.access.engine import Decision, DecisionEngine
 from paatvaers.access.identity import Principal
 from paatvaers.access.policy import Obligation
 from paatvaers.domain.appointments import AppointmentStatus, CourseStage
-from paatvaers.domain.cases import Case, CaseStatus, Sensitivity
+from paatvaers.domain.cases import Case, CaseStatus
+from paatvaers.domain.clock import danish_day
 from paatvaers.domain.cpr import Cpr, age_on
 from paatvaers.domain.data_flows import DataFlow
 from paatvaers.domain.organisations import UnitKind
@@ -66,10 +67,10 @@ class ChildDetails:
     name: str
     birth_date: date
     age: int
-    municipality_code: str
+    municipality_code: str | Withheld
     address: str | Withheld | None
     custody_holders: tuple[str, ...]  # names
-    gp_name: str | None
+    gp_name: str | Withheld | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class AppointmentView:
     id: uuid.UUID
     start: datetime
     end: datetime | None
-    unit_name: str
+    unit_name: str | Withheld
     location: str | Withheld | None
     status: AppointmentStatus
     stage: CourseStage | None
@@ -89,8 +90,8 @@ class CaseView:
     title: str
     kle: str
     status: CaseStatus
-    responsible_unit: str | None
-    unit_kind: UnitKind | None
+    responsible_unit: str
+    unit_kind: UnitKind
     opened_at: datetime
 
 
@@ -227,18 +228,18 @@ class ChildAccess:
                 .order_by(CustodyHolderRow.name)
             ).all()
             gp = self.session.get(OrgUnitRow, row.gp_unit_id) if row.gp_unit_id else None
-            address: str | Withheld | None = _address(row)
-            if _withhold_location(decision) and address is not None:
-                address = WITHHELD
+            # Each of these tells where the child lives; a protected address hides them all.
+            hide = _withhold_location(decision)
+            address = _address(row)
             details = ChildDetails(
                 cpr=row.cpr,
                 name=row.name,
                 birth_date=row.birth_date,
-                age=age_on(row.birth_date, self.clock().date()),
-                municipality_code=row.municipality_code,
-                address=address,
+                age=age_on(row.birth_date, danish_day(self.clock())),
+                municipality_code=WITHHELD if hide else row.municipality_code,
+                address=WITHHELD if hide and address else address,
                 custody_holders=tuple(holders),
-                gp_name=gp.name if gp else None,
+                gp_name=WITHHELD if hide and gp else (gp.name if gp else None),
             )
             return details, [f"child:{row.cpr}"]
 
@@ -252,7 +253,7 @@ class ChildAccess:
                     id=a.id,
                     start=a.start,
                     end=a.end,
-                    unit_name=a.performer_name,
+                    unit_name=WITHHELD if withhold else a.performer_name,
                     location=WITHHELD if withhold and a.location_name else a.location_name,
                     status=a.status,
                     stage=a.stage,
@@ -265,50 +266,46 @@ class ChildAccess:
 
         return fetch
 
-    def _shown_cases(self, child: Cpr, principal: Principal, decision: Decision) -> list[Case]:
-        """Open cases about the child in a family department or PPR, as the flow allows."""
-        rule = self.engine.policy.of(decision.flow)
-        cases = [
-            c
-            for c in CaseRepository(self.session).for_child(child)
-            if c.status is not CaseStatus.AFSLUTTET
-            and c.primary_party is not None
-            and c.primary_party.cpr == child
-        ]
-        if rule.max_case_sensitivity is not None:
-            ceiling: Sensitivity = rule.max_case_sensitivity
-            cases = [c for c in cases if c.sensitivity.within(ceiling)]
-        if Obligation.WITHIN_DATA_RESTRICTIONS in decision.obligations:
-            limits = principal.restrictions
-            cases = [
-                c
-                for c in cases
-                if limits is not None
-                and limits.covers(c.owner_cvr.value, c.kle.value, c.sensitivity)
-            ]
-        return cases
+    def _shown_cases(
+        self, child: Cpr, principal: Principal, decision: Decision
+    ) -> list[tuple[Case, OrgUnitRow]]:
+        """Open cases about the child in a family department or PPR, with the responsible
+        unit, as far as the decision allows."""
+        limits = principal.restrictions
+        restricted = Obligation.WITHIN_DATA_RESTRICTIONS in decision.obligations
+        ceiling = decision.max_case_sensitivity
+        shown = []
+        for case in CaseRepository(self.session).for_child(child):
+            primary = case.primary_party
+            if case.status is CaseStatus.AFSLUTTET or primary is None or primary.cpr != child:
+                continue
+            if ceiling is not None and not case.sensitivity.within(ceiling):
+                continue
+            if restricted and (
+                limits is None
+                or not limits.covers(case.owner_cvr.value, case.kle.value, case.sensitivity)
+            ):
+                continue
+            unit = self.session.get(OrgUnitRow, case.responsible_unit_id)
+            if unit is not None and unit.kind in (UnitKind.CHILD_FAMILY, UnitKind.PPR):
+                shown.append((case, unit))
+        return shown
 
     def _cases(self, child: Cpr, principal: Principal) -> Fetch[list[CaseView]]:
         def fetch(decision: Decision) -> tuple[list[CaseView], list[str]]:
             public_only = Obligation.PUBLIC_TITLE_ONLY in decision.obligations
-            views = []
-            for case in self._shown_cases(child, principal, decision):
-                unit = self.session.get(OrgUnitRow, case.responsible_unit_id)
-                kind = UnitKind(unit.kind) if unit else None
-                if kind not in (UnitKind.CHILD_FAMILY, UnitKind.PPR):
-                    continue
-                title = case.title if public_only else (case.non_public_title or case.title)
-                views.append(
-                    CaseView(
-                        id=case.id,
-                        title=title,
-                        kle=case.kle.value,
-                        status=case.status,
-                        responsible_unit=unit.name if unit else None,
-                        unit_kind=kind,
-                        opened_at=case.opened_at,
-                    )
+            views = [
+                CaseView(
+                    id=case.id,
+                    title=case.title if public_only else (case.non_public_title or case.title),
+                    kle=case.kle.value,
+                    status=case.status,
+                    responsible_unit=unit.name,
+                    unit_kind=UnitKind(unit.kind),
+                    opened_at=case.opened_at,
                 )
+                for case, unit in self._shown_cases(child, principal, decision)
+            ]
             return views, [f"case:{v.id}" for v in views]
 
         return fetch
@@ -316,10 +313,7 @@ class ChildAccess:
     def _contacts(self, child: Cpr, principal: Principal) -> Fetch[list[ContactView]]:
         def fetch(decision: Decision) -> tuple[list[ContactView], list[str]]:
             views = []
-            for case in self._shown_cases(child, principal, decision):
-                unit = self.session.get(OrgUnitRow, case.responsible_unit_id)
-                if unit is None or unit.kind not in (UnitKind.CHILD_FAMILY, UnitKind.PPR):
-                    continue
+            for case, unit in self._shown_cases(child, principal, decision):
                 worker = self._caseworker(unit.id, case.primary_handler)
                 views.append(
                     ContactView(

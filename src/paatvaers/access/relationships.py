@@ -2,8 +2,8 @@
 
 The relationship belongs to the user's unit: a GP clinic has the child on its patient list,
 a BUP unit has the child in a course, a municipal unit has the child living in the
-municipality or an open case about it. A relationship that has ended keeps access for a tail
-(days set in the policy file), then stops.
+municipality or an open case about it that the user's data restrictions cover. A relationship
+that has ended keeps access for a tail (days set in the policy file), then stops.
 
 Everything here reads only data the user's own unit already holds (its patient list, its
 appointments, its municipality's residents and cases), so the answer for a child the unit
@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from paatvaers.access.identity import Principal
 from paatvaers.access.policy import RelationshipRules
-from paatvaers.domain.cases import CaseStatus, PartyRole
+from paatvaers.domain.cases import CaseStatus, PartyRole, Sensitivity
+from paatvaers.domain.clock import DANISH_TIME
 from paatvaers.domain.organisations import UnitKind
 from paatvaers.store.tables import AppointmentRow, CasePartyRow, ChildRow, MunicipalCaseRow
 
@@ -76,7 +77,7 @@ def _municipal(
         return Relationship(
             RelationshipState.ACTIVE, "Barnet bor i kommunen", "The child lives in the municipality"
         )
-    if unit.cvr is not None and _open_case_owned_by(session, child_cpr, unit.cvr.value):
+    if _covered_open_case(session, principal, child_cpr):
         return Relationship(
             RelationshipState.ACTIVE,
             "Kommunen har en åben sag om barnet",
@@ -97,19 +98,23 @@ def _municipal(
     return NO_RELATIONSHIP
 
 
-def _open_case_owned_by(session: Session, child_cpr: str, cvr: str) -> bool:
-    found = session.scalar(
-        select(MunicipalCaseRow.id)
+def _covered_open_case(session: Session, principal: Principal, child_cpr: str) -> bool:
+    """An open case about the child, owned by the user's municipality, that the user's data
+    restrictions cover: a case they may not see must neither grant access nor show."""
+    limits = principal.restrictions
+    if limits is None:
+        return False
+    cases = session.execute(
+        select(MunicipalCaseRow.owner_cvr, MunicipalCaseRow.kle, MunicipalCaseRow.sensitivity)
         .join(CasePartyRow, CasePartyRow.case_id == MunicipalCaseRow.id)
         .where(
             CasePartyRow.cpr == child_cpr,
             CasePartyRow.role == PartyRole.PRIMARY.value,
-            MunicipalCaseRow.owner_cvr == cvr,
+            MunicipalCaseRow.owner_cvr == limits.cvr.value,
             MunicipalCaseRow.status != CaseStatus.AFSLUTTET.value,
         )
-        .limit(1)
-    )
-    return found is not None
+    ).all()
+    return any(limits.covers(owner, kle, Sensitivity(level)) for owner, kle, level in cases)
 
 
 def _gp(
@@ -142,12 +147,14 @@ def _bup(
     if sor is None:
         return NO_RELATIONSHIP
     ahead = day + timedelta(days=rules.bup_booked_ahead_days)
+    # The appointment's day in Denmark, whatever the database session's time zone.
+    start_day = func.date(func.timezone(DANISH_TIME.key, AppointmentRow.start))
     last: date | None = session.scalar(
-        select(func.max(func.date(AppointmentRow.start))).where(
+        select(func.max(start_day)).where(
             AppointmentRow.patient_cpr == child_cpr,
             AppointmentRow.performer_sor == sor.value,
             AppointmentRow.status.in_(("booked", "held")),
-            func.date(AppointmentRow.start) <= ahead,
+            start_day <= ahead,
         )
     )
     if last is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from paatvaers.domain.clock import danish_day
 from paatvaers.domain.cpr import Cpr
 
 
@@ -52,7 +53,7 @@ class ConsentRecord:
     def state_at(self, moment: datetime) -> ConsentState:
         if self.withdrawn_at is not None and self.withdrawn_at <= moment:
             return ConsentState.WITHDRAWN
-        if self.valid_until is not None and moment.date() > self.valid_until:
+        if self.valid_until is not None and danish_day(moment) > self.valid_until:
             return ConsentState.EXPIRED
         return ConsentState.GIVEN
 

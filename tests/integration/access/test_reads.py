@@ -3,6 +3,7 @@ existence hidden without a relationship, and the obligations applied to what is 
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -11,14 +12,21 @@ from sqlalchemy.orm import Session
 
 from paatvaers.access.audit import AccessLogUnavailable
 from paatvaers.access.factory import child_access
-from paatvaers.access.reading import ChildAccess
+from paatvaers.access.reading import WITHHELD, ChildAccess
 from paatvaers.domain.cases import Sensitivity
 from paatvaers.domain.consent import ConsentKind
+from paatvaers.domain.cpr import Cpr
 from paatvaers.domain.data_flows import DataFlow
 from paatvaers.domain.organisations import EmployeeFunction as F
+from paatvaers.domain.organisations import OrgUnit, UnitKind
 from paatvaers.settings import Settings
 from paatvaers.sources.consent.client import ConsentClient
-from paatvaers.store.tables import AccessEventRow, AppointmentRow, MunicipalCaseRow
+from paatvaers.store.tables import (
+    AccessEventRow,
+    AppointmentRow,
+    CasePartyRow,
+    MunicipalCaseRow,
+)
 from support.access import NOW, State
 
 from .conftest import AccessWorld
@@ -52,6 +60,25 @@ def test_a_withdrawal_at_the_consent_service_denies_the_very_next_read(
     assert not after.permitted and after.data is None
     assert after.decision.rules == ("appointments_to_municipality.consent",)
     assert after.decision.reason_en == "The consent has been withdrawn"
+
+
+def test_a_withdrawal_counts_when_the_services_clock_runs_ahead_of_ours(
+    access_world: AccessWorld, settings: Settings
+) -> None:
+    scenario = access_world.scenario
+    child, holder = (
+        scenario.children[State.CONSENT_MISSING],
+        scenario.holders[State.CONSENT_MISSING],
+    )
+    given = access_world.consent.give(ConsentKind.CONSENT, TEMPLATE, child, holder[0])
+    clock = access_world.world.clock
+    clock.advance(NOW + timedelta(seconds=5) - clock.now)  # the service is 5 s ahead of us
+    access_world.consent.withdraw(given.id, holder[0])
+    with Session(access_world.engine) as session, session.begin():
+        access = _access(session, access_world, settings)
+        answer = access.appointments(scenario.principals[F.SOCIALRAADGIVER], child, "x")
+    assert not answer.permitted
+    assert answer.decision.reason_en == "The consent has been withdrawn"
 
 
 def _logged_record_ids(world: AccessWorld, rules: tuple[str, ...]) -> list[str]:
@@ -105,24 +132,91 @@ def test_a_failing_access_log_returns_no_data(
 def test_without_a_relationship_the_answer_does_not_depend_on_the_data(
     access_world: AccessWorld, settings: Settings
 ) -> None:
-    """A child with cases and appointments elsewhere, a child with no data at all, and a CPR
-    number nobody has: the same decision, word for word."""
+    """A child with cases and appointments elsewhere, a child whose relationship ended long
+    ago, a child with no data at all, and a CPR number nobody has: the same decision, word for
+    word."""
     scenario = access_world.scenario
-    with_data = scenario.children[State.NONE]
     without_data = scenario.unrelated_without_data
     assert without_data is not None
-    unknown = type(with_data).parse("0101169915")
+    children = (
+        scenario.children[State.NONE],
+        scenario.children[State.ENDED],
+        without_data,
+        Cpr.parse("0101169915"),
+    )
     with Session(access_world.engine) as session, session.begin():
         access = _access(session, access_world, settings)
         for function in F:
             for flow in DataFlow:
                 principal = scenario.principals[function]
-                answers = {
-                    access.decide(principal, child, flow, "search")
-                    for child in (with_data, without_data, unknown)
-                }
+                answers = {access.decide(principal, child, flow, "search") for child in children}
                 assert len(answers) == 1, (function, flow, answers)
                 assert not next(iter(answers)).permit
+
+
+def test_a_case_the_user_may_not_see_neither_grants_access_nor_shows(
+    access_world: AccessWorld, settings: Settings
+) -> None:
+    """The child lives elsewhere; the municipality has an open case about it. Only a user
+    whose data restrictions cover that case gets a relationship from it."""
+    scenario = access_world.scenario
+    child, nobody = scenario.children[State.NONE], scenario.unrelated_without_data
+    assert nobody is not None
+    unit = scenario.units[UnitKind.CHILD_FAMILY]
+    with Session(access_world.engine) as session, session.begin():
+        case_id = _open_case(session, child, unit, "17.13.03", Sensitivity.VIP_SAGER)
+        access = _access(session, access_world, settings)
+        flow = DataFlow.CHILD_DETAILS
+
+        def same_as_nobody(function: F) -> bool:
+            principal = scenario.principals[function]
+            return access.decide(principal, child, flow, "x") == access.decide(
+                principal, nobody, flow, "x"
+            )
+
+        # 17.* is outside the social workers' KLE; VIP is above the PPR psychologist's level.
+        hidden = [same_as_nobody(f) for f in (F.SOCIALRAADGIVER, F.SAGSBEHANDLER, F.PPR_PSYKOLOG)]
+        session.execute(
+            MunicipalCaseRow.__table__.update()
+            .where(MunicipalCaseRow.id == case_id)
+            .values(sensitivity=Sensitivity.FOELSOMME_PERSONOPLYSNINGER.value)
+        )
+        ppr = access.decide(scenario.principals[F.PPR_PSYKOLOG], child, flow, "x")
+        caseworker = access.decide(scenario.principals[F.SAGSBEHANDLER], child, flow, "x")
+        session.rollback()
+    assert hidden == [True, True, True]
+    assert ppr.permit and ppr.relationship is not None
+    assert ppr.relationship.basis_en == "The municipality has an open case about the child"
+    assert not caseworker.permit
+
+
+def _open_case(
+    session: Session, child: Cpr, unit: OrgUnit, kle: str, sensitivity: Sensitivity
+) -> uuid.UUID:
+    assert unit.cvr is not None
+    case_id = uuid.uuid4()
+    session.add(
+        MunicipalCaseRow(
+            id=case_id,
+            case_number=f"PPR-{child.value}",
+            title="Sag",
+            kle=kle,
+            status="Oplyst",
+            sensitivity=sensitivity.value,
+            owner_cvr=unit.cvr.value,
+            responsible_unit_id=unit.id,
+            source_system="JOSA",
+            opened_at=NOW - timedelta(days=5),
+            source="test",
+            confirmed_at=NOW,
+        )
+    )
+    session.flush()
+    session.add(
+        CasePartyRow(case_id=case_id, cpr=child.value, cpr_synthetic=True, role="Primær part")
+    )
+    session.flush()
+    return case_id
 
 
 def test_health_sees_public_titles_and_no_cases_above_its_ceiling(
@@ -166,6 +260,29 @@ def test_municipal_staff_see_only_cases_their_restrictions_cover(
     # The caseworker's login grants KLE 27.* only up to FORTROLIGE: the case is not shown,
     # and nothing says that it exists.
     assert caseworker.permitted and caseworker.data == []
+
+
+def test_a_protected_address_hides_every_clue_to_where_the_child_lives(
+    access_world: AccessWorld, settings: Settings
+) -> None:
+    scenario = access_world.scenario
+    child = scenario.children[State.PROTECTED]
+    with Session(access_world.engine) as session, session.begin():
+        access = _access(session, access_world, settings)
+        details = access.child_details(scenario.principals[F.BUP_LAEGE], child, "x").data
+        school = access.school(scenario.principals[F.PRAKTISERENDE_LAEGE], child, "x").data
+        visits = access.appointments(scenario.principals[F.PPR_PSYKOLOG], child, "x").data
+        unprotected = access.child_details(
+            scenario.principals[F.BUP_LAEGE], scenario.children[State.ACTIVE], "x"
+        ).data
+    assert details is not None and school is not None and visits
+    assert (details.address, details.municipality_code, details.gp_name) == (WITHHELD,) * 3
+    assert details.name == "Barn protected_address" and details.age == 10
+    assert school.institution is WITHHELD and school.grade == "4"
+    assert all(v.location is WITHHELD and v.unit_name is WITHHELD for v in visits)
+    assert unprotected is not None
+    assert unprotected.address == "Opdigtet Vej 1, 9000 Aalborg"
+    assert unprotected.gp_name == "Lægerne i Testby"
 
 
 def test_unmarked_appointments_never_reach_the_municipality(
