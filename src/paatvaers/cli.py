@@ -264,7 +264,9 @@ def demo(
         base_url = f"http://{settings.host}:{settings.port}/"
         print_demo_users(engine, base_url)
         configure_logging(settings.log_level)
-        web = create_app(settings.model_copy(update={"database_url": url}), engine)
+        web = create_app(
+            settings.model_copy(update={"database_url": url, "demo_mode": True}), engine
+        )
         try:
             uvicorn.run(
                 web, host=settings.host, port=settings.port, log_config=None, access_log=False

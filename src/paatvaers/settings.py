@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     sources_are_synthetic: bool = True
     # Records per request to a source; also how much work one committed page holds.
     ingest_page_size: int = 500
+    # The web app. Demo mode offers a login as any demo persona; never set it in production.
+    demo_mode: bool = False
+    # Signs the session cookie; None means a random key per process (sessions end on restart).
+    session_secret: str | None = None
+    session_idle_minutes: int = 30  # a session with no request for this long has ended
+    secure_cookies: bool = False  # set true behind HTTPS
 
     @field_validator("database_url")
     @classmethod

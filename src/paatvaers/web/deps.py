@@ -18,8 +18,14 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_language(lang: Annotated[str | None, Query()] = None) -> Language:
-    return Language.parse(lang)
+def get_language(request: Request, lang: Annotated[str | None, Query()] = None) -> Language:
+    """The language asked for in the URL, else the one chosen before in this session."""
+    if lang is None and "lang" in request.scope.get("session", {}):
+        return Language.parse(request.session.get("lang"))
+    chosen = Language.parse(lang)
+    if "session" in request.scope:
+        request.session["lang"] = chosen.value
+    return chosen
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.responses import Response
 
 from paatvaers.store.repositories import StaffRepository
 from paatvaers.web.deps import LanguageDep, SessionDep
-from paatvaers.web.i18n import PRODUCT_NAME, Language, english_title, translator
+from paatvaers.web.rendering import page
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
-
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
 router = APIRouter()
 log: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger("paatvaers.web")
 
 
 @router.get("/", response_class=HTMLResponse)
-def landing(request: Request, session: SessionDep, lang: LanguageDep) -> HTMLResponse:
-    context = {
-        "lang": lang.value,
-        "other_lang": Language.EN if lang is Language.DA else Language.DA,
-        "t": translator(lang),
-        "product_name": PRODUCT_NAME,
-        "english_title": english_title,
-        "users": StaffRepository(session).demo_users(),
-    }
-    response = templates.TemplateResponse(request, "index.html", context)
-    response.headers["Content-Language"] = lang.value
-    return response
+def landing(request: Request, session: SessionDep, lang: LanguageDep) -> Response:
+    return page(request, "index.html", lang, users=StaffRepository(session).demo_users())
 
 
 @router.get("/healthz")
