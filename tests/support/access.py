@@ -9,6 +9,8 @@ the consent simulator over HTTP, as a custody holder would give them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -28,7 +30,11 @@ from paatvaers.domain.organisations import (
     OrgUnit,
     UnitKind,
 )
+from paatvaers.sources.base import SourceName
 from paatvaers.sources.consent.client import ConsentClient
+from paatvaers.sources.simulation.server import RunningSimulators
+from paatvaers.sources.simulation.world import World
+from paatvaers.store.db import make_engine
 from paatvaers.store.repositories import org_unit_from_row
 from paatvaers.store.tables import (
     AppointmentRow,
@@ -335,3 +341,30 @@ def _consents(scenario: Scenario, consent: ConsentClient) -> None:
                 consent.withdraw(given.id, holder)
         if state is State.BLOCKED:
             consent.give(ConsentKind.OBJECTION, APPOINTMENTS_TEMPLATE, cpr, holder)
+
+
+@dataclass
+class AccessWorld:
+    engine: Engine
+    database_url: str
+    scenario: Scenario
+    consent: ConsentClient
+    consent_url: str
+    world: World
+
+
+@contextmanager
+def running_access_world(database_url: str) -> Iterator[AccessWorld]:
+    """The scenario in the (empty, migrated) database, with the consent simulator running."""
+    world = World(NOW.date())
+    engine = make_engine(database_url)
+    try:
+        with (
+            RunningSimulators(world, sources=[SourceName.CONSENT]) as running,
+            ConsentClient(running.urls[SourceName.CONSENT]) as consent,
+        ):
+            url = running.urls[SourceName.CONSENT]
+            scenario = build_scenario(engine, consent)
+            yield AccessWorld(engine, database_url, scenario, consent, url, world)
+    finally:
+        engine.dispose()

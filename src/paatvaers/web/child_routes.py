@@ -61,9 +61,9 @@ def demo_login(
     lang: LanguageDep,
 ) -> Response:
     """Log in as a demo persona: only in demo mode, and only as a user marked as demo."""
-    check_csrf(request, csrf)
     if not request.app.state.settings.demo_mode:
         return Response(status_code=404)
+    check_csrf(request, csrf)
     principal = principal_for(db, username)
     if principal is None or not _is_demo_user(db, username):
         return Response(status_code=404)

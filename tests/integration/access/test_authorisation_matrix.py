@@ -23,9 +23,7 @@ from paatvaers.domain.cpr import Cpr
 from paatvaers.domain.data_flows import DataFlow
 from paatvaers.domain.organisations import EmployeeFunction as F
 from paatvaers.settings import Settings
-from support.access import NOW, Scenario, State
-
-from .conftest import AccessWorld
+from support.access import NOW, AccessWorld, Scenario, State
 
 ALL = frozenset(F)
 RECEIVES: dict[DataFlow, frozenset[F]] = {

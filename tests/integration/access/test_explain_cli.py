@@ -10,9 +10,7 @@ from typer.testing import CliRunner
 
 from paatvaers.cli import app
 from paatvaers.store.tables import AccessEventRow
-from support.access import State
-
-from .conftest import AccessWorld
+from support.access import AccessWorld, State
 
 runner = CliRunner()
 

@@ -27,9 +27,7 @@ from paatvaers.store.tables import (
     CasePartyRow,
     MunicipalCaseRow,
 )
-from support.access import NOW, State
-
-from .conftest import AccessWorld
+from support.access import NOW, AccessWorld, State
 
 TEMPLATE = "paatvaers.aftaler-til-kommune.v1"
 
