@@ -202,6 +202,34 @@ def run_ingest(
         return ingest(engine, settings, sources, mode, progress=advance)
 
 
+@app.command("serve")
+def serve(
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
+) -> None:
+    """Serve the web app on the configured database (DATABASE_URL), as production does: uvloop
+    and httptools, several workers, no per-request access log (the access log is ours)."""
+    import uvicorn  # noqa: PLC0415 - only the commands that serve need it
+
+    from paatvaers.web.logging import configure_logging  # noqa: PLC0415
+
+    settings = Settings.from_environment()
+    if not settings.database_url:
+        raise typer.BadParameter("set DATABASE_URL to the database to serve")
+    db.upgrade(settings.database_url)
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        "paatvaers.web.asgi:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+    )
+
+
 @app.command("ingest")
 def ingest_command(
     source: Annotated[
