@@ -56,9 +56,9 @@ def utc_now() -> datetime:
 def demo_login(
     request: Request,
     db: SessionDep,
-    username: Annotated[str, Form()],
-    csrf: Annotated[str, Form()],
     lang: LanguageDep,
+    username: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",  # missing: refused by check_csrf (403), not a 422
 ) -> Response:
     """Log in as a demo persona: only in demo mode, and only as a user marked as demo."""
     if not request.app.state.settings.demo_mode:
@@ -77,7 +77,7 @@ def _is_demo_user(db: Session, username: str) -> bool:
 
 
 @router.post("/log-ud")
-def logout(request: Request, csrf: Annotated[str, Form()], lang: LanguageDep) -> Response:
+def logout(request: Request, lang: LanguageDep, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
     log_out(request)
     return RedirectResponse(f"/?lang={lang.value}", status_code=303)
@@ -104,9 +104,10 @@ def choose_child(
     request: Request,
     db: SessionDep,
     lang: LanguageDep,
-    cpr: Annotated[str, Form()],
-    purpose: Annotated[str, Form()],
-    csrf: Annotated[str, Form()],
+    # Empty or missing fields get the page's error summary (or the CSRF refusal), not a 422.
+    cpr: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Put a child in context, from the list or a CPR search, with the purpose of looking."""
     check_csrf(request, csrf)
@@ -127,6 +128,8 @@ def choose_child(
             children=[],
             purposes=list(Purpose),
             error=error,
+            entered_cpr=cpr,  # shown again in the field, so the user can correct it
+            entered_purpose=purpose,
         )
     set_child_in_context(request, child, chosen.value)
     return RedirectResponse(f"/barn?lang={lang.value}", status_code=303)
