@@ -20,7 +20,7 @@ from paatvaers.ingest.pipeline import Mode, RunSummary
 from paatvaers.ingest.service import ingest
 from paatvaers.population.generator import Population, generate
 from paatvaers.population.report import PopulationReport, report
-from paatvaers.settings import Settings
+from paatvaers.settings import Settings, SmartIssuer
 from paatvaers.sources.base import SourceName
 from paatvaers.sources.registry import INGEST_ORDER
 from paatvaers.store import db
@@ -41,6 +41,7 @@ app.add_typer(audit_cli.app, name="audit")
 console = Console()
 DEMO_CHILDREN = 5000
 DEMO_SEED = 1
+DEMO_EHR_PORT = 8107  # the simulated EHR that launches the app (SMART App Launch)
 
 
 def database(settings: Settings) -> AbstractContextManager[str]:
@@ -269,6 +270,7 @@ def demo(
     them (the path a deployment takes), and the web app."""
     import uvicorn  # noqa: PLC0415 - only the serving commands need it
 
+    from paatvaers.sources.ehr.simulator import RunningEhr, configure_demo  # noqa: PLC0415
     from paatvaers.sources.simulation.server import (  # noqa: PLC0415
         RunningSimulators,
         add_malformed_examples,
@@ -284,17 +286,27 @@ def demo(
     world = World.from_population(population)
     add_malformed_examples(world)
     ports = {s: s.default_port for s in SourceName}
-    with database(settings) as url, RunningSimulators(world, ports):
+    base_url = f"http://{settings.host}:{settings.port}/"
+    with (
+        database(settings) as url,
+        RunningSimulators(world, ports),
+        RunningEhr(port=DEMO_EHR_PORT) as ehr,
+    ):
         db.upgrade(url)
         engine = db.make_engine(url)
         print_ingest_summaries(run_ingest(engine, settings, list(INGEST_ORDER), None), False)
         write_local_staff_and_run(engine, population, summary)
-        base_url = f"http://{settings.host}:{settings.port}/"
+        configure_demo(ehr, population, base_url)
         print_demo_users(engine, base_url)
+        console.print(f"Simuleret EPJ (SMART-launch): {ehr.base_url}/ehr")
         configure_logging(settings.log_level)
-        web = create_app(
-            settings.model_copy(update={"database_url": url, "demo_mode": True}), engine
-        )
+        demo_settings = {
+            "database_url": url,
+            "demo_mode": True,
+            "public_url": base_url.rstrip("/"),
+            "smart_issuers": [SmartIssuer(iss=ehr.fhir_base, client_id="paatvaers")],
+        }
+        web = create_app(settings.model_copy(update=demo_settings), engine)
         try:
             uvicorn.run(
                 web, host=settings.host, port=settings.port, log_config=None, access_log=False

@@ -3,9 +3,47 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ClaimMapping(BaseModel):
+    """Which claims of an identity provider's ID token make the principal (docs/login.md).
+
+    With `function` unset, the user must be a stored staff user (found by the `username`
+    claim) and function, unit and data restrictions come from there. With `function` set,
+    the principal is built from the claims alone: the function (translated through
+    `function_values`), the unit (by our unit id, its SOR code or its FK Organisation UUID)
+    and, for municipal users, KOMBIT's data restrictions (KLE patterns, the highest
+    sensitivity, the municipality's CVR number)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    username: str = "preferred_username"
+    # A claim holding the user's UUID (KOMBIT: the FK Organisation Bruger UUID). Unset: the
+    # stored staff user's id, or a UUID derived from the issuer and `sub`.
+    user_id: str | None = None
+    function: str | None = None
+    function_values: dict[str, str] = Field(default_factory=dict)  # IdP value -> our value
+    unit: str | None = None
+    unit_identifier: Literal["id", "sor", "fk_org"] = "id"
+    kle: str | None = None  # a list, or one string of patterns separated by spaces or commas
+    max_sensitivity: str | None = None
+    cvr: str | None = None
+
+
+class SmartIssuer(BaseModel):
+    """An EHR allowed to launch the app (SMART App Launch 2.x EHR launch)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iss: str  # the EHR's FHIR base URL, exactly as it sends it in `iss`
+    client_id: str
+    client_secret: str | None = None  # None: a public client (PKCE only)
+    scope: str = "launch openid fhirUser patient/Patient.r"
+    claims: ClaimMapping = ClaimMapping()
 
 
 class Settings(BaseSettings):
@@ -41,6 +79,18 @@ class Settings(BaseSettings):
     session_secret: str | None = None
     session_idle_minutes: int = 30  # a session with no request for this long has ended
     secure_cookies: bool = False  # set true behind HTTPS
+    # Where users reach the app (e.g. "https://paatvaers.example.dk"): redirect URIs for
+    # OpenID Connect and SMART are built from it. None: from the request's own URL.
+    public_url: str | None = None
+    # OpenID Connect login through a production identity provider; None: not offered.
+    # Discovery is read from `<issuer>/.well-known/openid-configuration`.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = "openid profile"
+    oidc_claims: ClaimMapping = ClaimMapping()
+    # The EHRs (EPJ and GP systems) that may open the app in context; empty: none may.
+    smart_issuers: list[SmartIssuer] = Field(default_factory=list)
 
     @field_validator("database_url")
     @classmethod

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
+from authlib.integrations.starlette_client import OAuth  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -21,7 +22,7 @@ from paatvaers.access.audit import AccessLogUnavailable, seal_periodically
 from paatvaers.settings import Settings
 from paatvaers.sources.consent.client import ConsentClient
 from paatvaers.store.db import session_factory
-from paatvaers.web import api, child_routes
+from paatvaers.web import api, child_routes, launch, oidc
 from paatvaers.web.auth import CsrfRejected, NotLoggedIn
 from paatvaers.web.child_routes import utc_now
 from paatvaers.web.i18n import PRODUCT_NAME
@@ -58,6 +59,10 @@ def create_app(
     app.state.session_factory = session_factory(engine)
     app.state.consent = ConsentClient(settings.consent_url)
     app.state.clock = clock
+    # OpenID Connect login and the SMART launch (authlib keeps their flow state in the session).
+    app.state.oauth = OAuth()
+    oidc.register(app.state.oauth, settings)
+    launch.register(app.state.oauth, settings)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(
         SessionMiddleware,
@@ -71,6 +76,8 @@ def create_app(
     app.include_router(router)
     app.include_router(child_routes.router)
     app.include_router(api.router)
+    app.include_router(oidc.router)
+    app.include_router(launch.router)
     add_error_handlers(app)
     return app
 
