@@ -182,3 +182,13 @@ def test_the_api_is_described_in_openapi(world: AccessWorld) -> None:
     )
     request = document["components"]["schemas"]["OverviewRequest"]
     assert set(request["required"]) == {"cpr", "purpose"}
+
+
+def test_the_landing_page_offers_the_identity_providers_login_when_one_is_configured(
+    world: AccessWorld,
+) -> None:
+    with _client(world, demo_mode=False) as client:
+        assert "/log-ind/oidc" not in client.get("/").text
+    idp = {"oidc_issuer": "http://127.0.0.1:9", "oidc_client_id": "paatvaers"}
+    with _client(world, demo_mode=False, **idp) as client:
+        assert 'href="/log-ind/oidc?lang=da"' in client.get("/").text

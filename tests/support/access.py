@@ -249,7 +249,7 @@ def _child(session: Session, scenario: Scenario, state: State, number: int) -> N
             child_cpr_synthetic=True,
             institution_unit_id=units[UnitKind.SCHOOL].id,
             institution_number="900001",
-            institution_type="folkeskole",
+            institution_type="1012",  # folkeskole
             main_group="4.B",
             grade="4",
             since=TODAY - timedelta(days=800),
