@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -169,6 +169,13 @@ def event_values(event: AccessEvent, recorded_at: datetime) -> dict[str, Any]:
     return values
 
 
+# Built and compiled once, the values passed as parameters (a statement built with
+# `.values(...)` is coerced and cache-keyed anew for every event). Many rows at once are sent
+# by the driver in one round trip (psycopg's executemany pipelines them).
+_INSERT = insert(TABLE)
+_INSERT_RETURNING_ID = _INSERT.returning(TABLE.c.id)
+
+
 def record(session: Session, event: AccessEvent) -> int:
     """Insert the event in the caller's transaction (flush, so a failure surfaces now, before
     any data are returned); return its id. Any database error -> AccessLogUnavailable.
@@ -178,16 +185,27 @@ def record(session: Session, event: AccessEvent) -> int:
     # Python's clock has microseconds, as timestamptz has, so the stored time hashes alike.
     values = event_values(event, datetime.now(UTC))
     try:
-        row_id: int = session.execute(
-            insert(TABLE).values(values).returning(TABLE.c.id)
-        ).scalar_one()
+        row_id: int = session.execute(_INSERT_RETURNING_ID, values).scalar_one()
     except SQLAlchemyError as error:
-        # Not chained: the wrapped error carries the statement's parameters (the child's
-        # CPR number) into whatever logs the exception.
-        raise AccessLogUnavailable(
-            f"the access log could not be written: {_reason(error)}"
-        ) from None
+        raise _unavailable(error) from None
     return row_id
+
+
+def record_all(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert events whose columns `event_values` made when they happened, in this order, in
+    the caller's transaction and one round trip; AccessLogUnavailable as for `record`."""
+    if not rows:
+        return
+    try:
+        session.execute(_INSERT, list(rows))
+    except SQLAlchemyError as error:
+        raise _unavailable(error) from None
+
+
+def _unavailable(error: SQLAlchemyError) -> AccessLogUnavailable:
+    # Raised `from None` by the callers: the wrapped error carries the statement's parameters
+    # (the child's CPR number) into whatever logs the exception.
+    return AccessLogUnavailable(f"the access log could not be written: {_reason(error)}")
 
 
 def _reason(error: SQLAlchemyError) -> str:

@@ -10,6 +10,12 @@ in this order, and stops at the first that fails:
 4. the consent the flow needs is in force (asked live at the consent service);
 5. the child is in the target group (R1), where the flow is only for the target group.
 
+Within `one_view()` (one page or API answer about a child) the decisions share one look at
+the child: its CPR row, custody holders, involvements, relationship and consent answer are
+read once and reused by every flow's decision, so a page shows one consistent state and asks
+the consent service once. Outside it every decision reads afresh; either way nothing is kept
+beyond the view, so a withdrawal at the consent service counts from the next view on.
+
 The order is what keeps existence hidden. Without a relationship (none, or ended beyond its
 tail) nothing about the child is looked at, and the answer is the same word for word whether
 the child has cases and appointments or none. The target group, which depends on who else is
@@ -19,11 +25,15 @@ denial names no actors.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from paatvaers.access.consent_rules import judge_consent, objection_in_force
@@ -34,12 +44,52 @@ from paatvaers.domain.cases import Sensitivity
 from paatvaers.domain.clock import danish_day
 from paatvaers.domain.cpr import Cpr, age_on
 from paatvaers.domain.data_flows import DataFlow
-from paatvaers.domain.involvement import involved_kinds
+from paatvaers.domain.involvement import Evidence, Involvement, involved_kinds
 from paatvaers.domain.organisations import UnitKind
 from paatvaers.domain.target_group import TargetGroupRule
 from paatvaers.sources.consent.client import ConsentAnswer, ConsentServiceUnavailable
 from paatvaers.store.repositories import InvolvementRepository
-from paatvaers.store.tables import ChildRow, CustodyHolderRow
+from paatvaers.store.tables import ChildRow, CustodyHolderRow, InvolvementRow
+
+T = TypeVar("T")
+
+_CUSTODY = (
+    select(CustodyHolderRow.holder_cpr, CustodyHolderRow.name)
+    .where(CustodyHolderRow.child_cpr == bindparam("cpr"))
+    .order_by(CustodyHolderRow.name)
+)
+# The child's CPR row with what the decisions about it go on to read, in one statement: its
+# custody holders as [CPR number, name] by name, and its involvements as [unit, kind, since,
+# until, evidence] by since (JSON, NULL for none).
+_CHILD_WITH_FACTS = select(
+    ChildRow,
+    select(
+        func.json_agg(
+            aggregate_order_by(
+                func.json_build_array(CustodyHolderRow.holder_cpr, CustodyHolderRow.name),
+                CustodyHolderRow.name,
+            )
+        )
+    )
+    .where(CustodyHolderRow.child_cpr == ChildRow.cpr)
+    .scalar_subquery(),
+    select(
+        func.json_agg(
+            aggregate_order_by(
+                func.json_build_array(
+                    InvolvementRow.unit_id,
+                    InvolvementRow.kind,
+                    InvolvementRow.since,
+                    InvolvementRow.until,
+                    InvolvementRow.evidence,
+                ),
+                InvolvementRow.since,
+            )
+        )
+    )
+    .where(InvolvementRow.child_cpr == ChildRow.cpr)
+    .scalar_subquery(),
+).where(ChildRow.cpr == bindparam("cpr"))
 
 
 class ConsentLookup(Protocol):
@@ -124,6 +174,91 @@ class DecisionEngine:
         self.policy = policy
         self.consent = consent
         self.target_group = target_group
+        self._look: dict[Hashable, object] | None = None  # what the current view has read
+
+    # -- one look per view ----------------------------------------------------------------------
+
+    @contextmanager
+    def one_view(self) -> Iterator[None]:
+        """Within the block, what decisions (and the reads that use `remembered`) read about a
+        child is read once: one page or answer, one consistent state, one consent answer.
+        Nested blocks share the outer one; nothing outlives the outermost."""
+        if self._look is not None:
+            yield
+            return
+        self._look = {}
+        try:
+            yield
+        finally:
+            self._look = None
+
+    def remembered(self, key: Hashable, read: Callable[[], T]) -> T:
+        """`read()`, done once per view for `key` (every time outside a view)."""
+        if self._look is None:
+            return read()
+        if key not in self._look:
+            self._look[key] = read()
+        return cast(T, self._look[key])
+
+    def child_row(self, cpr: str) -> ChildRow | None:
+        """The child's CPR data. Within a view it is read once, together with the custody
+        holders and involvements the decisions go on to need, in one statement."""
+        if self._look is None:
+            return self.session.get(ChildRow, cpr)
+        if ("child", cpr) not in self._look:
+            self._read_child(cpr)
+        return cast(ChildRow | None, self._look[("child", cpr)])
+
+    def custody(self, cpr: str) -> list[tuple[str, str]]:
+        """The child's custody holders as (CPR number, name), by name."""
+
+        def read() -> list[tuple[str, str]]:
+            rows = self.session.execute(_CUSTODY, {"cpr": cpr})
+            return [(holder, name) for holder, name in rows]
+
+        return self.remembered(("custody", cpr), read)
+
+    def involvements(self, child: Cpr) -> list[Involvement]:
+        return self.remembered(
+            ("involvements", child.value),
+            lambda: InvolvementRepository(self.session).for_child(child),
+        )
+
+    def _read_child(self, cpr: str) -> None:
+        assert self._look is not None  # noqa: S101 - only called within a view
+        found = self.session.execute(_CHILD_WITH_FACTS, {"cpr": cpr}).one_or_none()
+        row, custody, involvements = found if found is not None else (None, None, None)
+        self._look[("child", cpr)] = row
+        self._look[("custody", cpr)] = [(holder, name) for holder, name in custody or ()]
+        child = Cpr.parse(cpr) if involvements else None
+        self._look[("involvements", cpr)] = [
+            Involvement(
+                child_cpr=cast(Cpr, child),
+                unit_id=uuid.UUID(unit_id),
+                kind=UnitKind(kind),
+                since=date.fromisoformat(since),
+                evidence=Evidence(evidence),
+                until=date.fromisoformat(until) if until else None,
+            )
+            for unit_id, kind, since, until, evidence in involvements or ()
+        ]
+
+    def consent_answer(self, child: Cpr) -> ConsentAnswer:
+        """The consent service's answer about the child; ConsentServiceUnavailable when there
+        is none (within a view, the failure is the view's answer too)."""
+
+        def ask() -> ConsentAnswer | ConsentServiceUnavailable:
+            try:
+                return self.consent.lookup(child)
+            except ConsentServiceUnavailable as failure:
+                return failure
+
+        answer = self.remembered(("consent", child.value), ask)
+        if isinstance(answer, ConsentServiceUnavailable):
+            raise answer
+        return answer
+
+    # -- deciding -------------------------------------------------------------------------------
 
     def decide(self, principal: Principal, child: Cpr, flow: DataFlow, now: datetime) -> Decision:
         rule = self.policy.of(flow)
@@ -157,8 +292,16 @@ class DecisionEngine:
     def _relationship(
         self, principal: Principal, child: Cpr, rule: FlowPolicy, day: date
     ) -> Relationship:
-        relation = relationship_to(
-            self.session, principal, child.value, day, self.policy.relationships
+        relation = self.remembered(
+            ("relationship", principal, child.value, day),
+            lambda: relationship_to(
+                self.session,
+                principal,
+                child.value,
+                day,
+                self.policy.relationships,
+                self.child_row,
+            ),
         )
         if not relation.grants_access:
             raise Denied(
@@ -174,7 +317,7 @@ class DecisionEngine:
         now: datetime,
         checked: list[str],
     ) -> Decision:
-        row = self.session.get(ChildRow, child.value)
+        row = self.child_row(child.value)
         if row is None:  # a relationship through a case or an appointment, but no CPR data
             raise Denied("child", ("Barnet findes ikke i CPR-data", "The child is not in CPR data"))
         consent_ids: tuple[str, ...] = ()
@@ -182,7 +325,7 @@ class DecisionEngine:
             consent_ids = self._consent(child, row, rule, now, checked)
         day = danish_day(now)
         if rule.target_group_only:
-            kinds = involved_kinds(InvolvementRepository(self.session).for_child(child), day)
+            kinds = involved_kinds(self.involvements(child), day)
             if not self.target_group.evaluate(row.birth_date, kinds, day).included:
                 raise Denied("target_group", _NOT_IN_TARGET_GROUP)
             checked.append("target_group")
@@ -195,7 +338,7 @@ class DecisionEngine:
     ) -> tuple[str, ...]:
         """The objection and consent checks; the ids of the consents relied on."""
         try:
-            answer = self.consent.lookup(child)
+            answer = self.consent_answer(child)
         except ConsentServiceUnavailable:
             raise Denied(
                 "consent_service",
@@ -236,11 +379,7 @@ class DecisionEngine:
         return finding.record_ids
 
     def _custody_holders(self, child: Cpr) -> frozenset[str]:
-        return frozenset(
-            self.session.scalars(
-                select(CustodyHolderRow.holder_cpr).where(CustodyHolderRow.child_cpr == child.value)
-            )
-        )
+        return frozenset(holder for holder, _name in self.custody(child.value))
 
     # -- decisions ------------------------------------------------------------------------------
 

@@ -2,22 +2,26 @@
 
 Every function here writes an access-log row in the caller's transaction *before* it returns
 anything; if the row cannot be written (`AccessLogUnavailable`), the data read are dropped and
-the exception propagates, so a caller can only ever return data whose reading is logged. The
-caller commits the transaction (log row and read together) before the data leave the process.
+the exception propagates, so a caller can only ever return data whose reading is logged. Within
+`one_view()` (the reads of one page or answer) the rows are made as each read happens and
+written together when the view ends, before the view hands anything back: the same guarantee
+for what leaves the view. The caller commits the transaction (log rows and reads together)
+before the data leave the process.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from paatvaers.access.audit import AccessAction, AccessEvent, record
+from paatvaers.access.audit import AccessAction, AccessEvent, event_values, record, record_all
 from paatvaers.access.engine import Decision, DecisionEngine
 from paatvaers.access.identity import Principal
 from paatvaers.access.policy import Obligation
@@ -30,7 +34,6 @@ from paatvaers.domain.organisations import UnitKind
 from paatvaers.store.repositories import AppointmentRepository, CaseRepository
 from paatvaers.store.tables import (
     ChildRow,
-    CustodyHolderRow,
     EnrollmentRow,
     OrgUnitRow,
     StaffUserRow,
@@ -135,6 +138,27 @@ class ChildAccess:
         self.engine = engine
         self.clock = clock
         self.synthetic = synthetic  # whether the CPR numbers are synthetic (the log's flag)
+        self._unwritten: list[dict[str, Any]] | None = None  # the view's log rows, in order
+
+    @contextmanager
+    def one_view(self) -> Iterator[None]:
+        """The reads of one page or API answer. Each is decided and logged on its own, but
+        what they read about a child (its CPR row, custody, cases, consent answer) is read
+        once for the view (DecisionEngine.one_view), and their log rows, made as each read
+        happens, are written together when the view ends, before it hands anything back. If
+        they cannot be written, AccessLogUnavailable leaves the view, and nothing else does;
+        if the view fails, nothing is written (the transaction is rolled back anyway)."""
+        if self._unwritten is not None:
+            with self.engine.one_view():
+                yield
+            return
+        self._unwritten = []
+        try:
+            with self.engine.one_view():
+                yield
+            record_all(self.session, self._unwritten)
+        finally:
+            self._unwritten = None
 
     def decide(self, principal: Principal, child: Cpr, flow: DataFlow, purpose: str) -> Decision:
         """A decision without a read (an explanation, a check before offering an action)."""
@@ -145,7 +169,8 @@ class ChildAccess:
     def child_details(
         self, principal: Principal, child: Cpr, purpose: str
     ) -> Answer[ChildDetails | None]:
-        return self._read(principal, child, DataFlow.CHILD_DETAILS, purpose, self._details(child))
+        fetch = self._details(child, principal)
+        return self._read(principal, child, DataFlow.CHILD_DETAILS, purpose, fetch)
 
     def appointments(
         self, principal: Principal, child: Cpr, purpose: str
@@ -194,40 +219,37 @@ class ChildAccess:
         purpose: str,
         record_ids: list[str] | tuple[str, ...],
     ) -> None:
-        record(
-            self.session,
-            AccessEvent(
-                user_id=principal.user_id,
-                username=principal.username,
-                employee_function=principal.function.value,
-                unit_id=principal.unit.id,
-                action=action,
-                purpose=purpose,
-                decision=decision.outcome,
-                rules=decision.rules,
-                child_cpr=child.value,
-                child_cpr_synthetic=self.synthetic,
-                data_flow=decision.flow.value,
-                legal_reference=decision.legal_reference,
-                record_ids=tuple(record_ids)
-                + tuple(f"consent:{i}" for i in decision.consent_record_ids),
-                reason=decision.reason_da,
-            ),
+        event = AccessEvent(
+            user_id=principal.user_id,
+            username=principal.username,
+            employee_function=principal.function.value,
+            unit_id=principal.unit.id,
+            action=action,
+            purpose=purpose,
+            decision=decision.outcome,
+            rules=decision.rules,
+            child_cpr=child.value,
+            child_cpr_synthetic=self.synthetic,
+            data_flow=decision.flow.value,
+            legal_reference=decision.legal_reference,
+            record_ids=tuple(record_ids)
+            + tuple(f"consent:{i}" for i in decision.consent_record_ids),
+            reason=decision.reason_da,
         )
+        if self._unwritten is None:
+            record(self.session, event)
+        else:  # as `record` would have written it now
+            self._unwritten.append(event_values(event, datetime.now(UTC)))
 
     # -- fetchers: what each flow reads, with its obligations applied ------------------------
 
-    def _details(self, child: Cpr) -> Fetch[ChildDetails | None]:
+    def _details(self, child: Cpr, principal: Principal) -> Fetch[ChildDetails | None]:
         def fetch(decision: Decision) -> tuple[ChildDetails | None, list[str]]:
-            row = self.session.get(ChildRow, child.value)
+            row = self.engine.child_row(child.value)
             if row is None:
                 return None, []
-            holders = self.session.scalars(
-                select(CustodyHolderRow.name)
-                .where(CustodyHolderRow.child_cpr == child.value)
-                .order_by(CustodyHolderRow.name)
-            ).all()
-            gp = self.session.get(OrgUnitRow, row.gp_unit_id) if row.gp_unit_id else None
+            holders = [name for _cpr, name in self.engine.custody(child.value)]
+            gp = self._gp_name(row.gp_unit_id, principal)
             # Each of these tells where the child lives; a protected address hides them all.
             hide = _withhold_location(decision)
             address = _address(row)
@@ -239,7 +261,7 @@ class ChildAccess:
                 municipality_code=WITHHELD if hide else row.municipality_code,
                 address=WITHHELD if hide and address else address,
                 custody_holders=tuple(holders),
-                gp_name=WITHHELD if hide and gp else (gp.name if gp else None),
+                gp_name=WITHHELD if hide and gp else gp,
             )
             return details, [f"child:{row.cpr}"]
 
@@ -275,7 +297,9 @@ class ChildAccess:
         restricted = Obligation.WITHIN_DATA_RESTRICTIONS in decision.obligations
         ceiling = decision.max_case_sensitivity
         shown = []
-        for case in CaseRepository(self.session).for_child(child):
+        for case in self.engine.remembered(
+            ("cases", child.value), lambda: CaseRepository(self.session).for_child(child)
+        ):
             primary = case.primary_party
             if case.status is CaseStatus.AFSLUTTET or primary is None or primary.cpr != child:
                 continue
@@ -286,10 +310,23 @@ class ChildAccess:
                 or not limits.covers(case.owner_cvr.value, case.kle.value, case.sensitivity)
             ):
                 continue
-            unit = self.session.get(OrgUnitRow, case.responsible_unit_id)
+            unit = self._unit(case.responsible_unit_id)
             if unit is not None and unit.kind in (UnitKind.CHILD_FAMILY, UnitKind.PPR):
                 shown.append((case, unit))
         return shown
+
+    def _gp_name(self, unit_id: uuid.UUID | None, principal: Principal) -> str | None:
+        if unit_id is None:
+            return None
+        if unit_id == principal.unit.id:  # the user's own clinic, read for this request
+            return principal.unit.name
+        unit = self._unit(unit_id)
+        return unit.name if unit else None
+
+    def _unit(self, unit_id: uuid.UUID) -> OrgUnitRow | None:
+        return self.engine.remembered(
+            ("unit", unit_id), lambda: self.session.get(OrgUnitRow, unit_id)
+        )
 
     def _cases(self, child: Cpr, principal: Principal) -> Fetch[list[CaseView]]:
         def fetch(decision: Decision) -> tuple[list[CaseView], list[str]]:

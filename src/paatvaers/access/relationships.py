@@ -12,6 +12,7 @@ has nothing to do with is the same whether or not the child has data elsewhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -49,14 +50,25 @@ class Relationship:
 NO_RELATIONSHIP = Relationship(RelationshipState.NONE)
 
 
+ChildReader = Callable[[str], ChildRow | None]
+
+
 def relationship_to(
-    session: Session, principal: Principal, child_cpr: str, day: date, rules: RelationshipRules
+    session: Session,
+    principal: Principal,
+    child_cpr: str,
+    day: date,
+    rules: RelationshipRules,
+    read_child: ChildReader | None = None,
 ) -> Relationship:
+    """`read_child` reads the child's CPR row (the engine passes the one its view holds)."""
     kind = principal.unit.kind
+    child_row = read_child or (lambda cpr: session.get(ChildRow, cpr))
     if kind in (UnitKind.CHILD_FAMILY, UnitKind.PPR):
-        return _municipal(session, principal, child_cpr, day, rules.municipality_tail_days)
+        tail = rules.municipality_tail_days
+        return _municipal(session, principal, child_row(child_cpr), child_cpr, day, tail)
     if kind is UnitKind.GP:
-        return _gp(session, principal, child_cpr, day, rules.gp_tail_days)
+        return _gp(principal, child_row(child_cpr), day, rules.gp_tail_days)
     if kind is UnitKind.BUP:
         return _bup(session, principal, child_cpr, day, rules)
     return NO_RELATIONSHIP
@@ -69,10 +81,14 @@ def _ended(ended_on: date, day: date, tail_days: int, basis_da: str, basis_en: s
 
 
 def _municipal(
-    session: Session, principal: Principal, child_cpr: str, day: date, tail_days: int
+    session: Session,
+    principal: Principal,
+    child: ChildRow | None,
+    child_cpr: str,
+    day: date,
+    tail_days: int,
 ) -> Relationship:
     unit = principal.unit
-    child = session.get(ChildRow, child_cpr)
     if child is not None and child.municipality_code == unit.municipality_code:
         return Relationship(
             RelationshipState.ACTIVE, "Barnet bor i kommunen", "The child lives in the municipality"
@@ -117,10 +133,7 @@ def _covered_open_case(session: Session, principal: Principal, child_cpr: str) -
     return any(limits.covers(owner, kle, Sensitivity(level)) for owner, kle, level in cases)
 
 
-def _gp(
-    session: Session, principal: Principal, child_cpr: str, day: date, tail_days: int
-) -> Relationship:
-    child = session.get(ChildRow, child_cpr)
+def _gp(principal: Principal, child: ChildRow | None, day: date, tail_days: int) -> Relationship:
     if child is None:
         return NO_RELATIONSHIP
     if child.gp_unit_id == principal.unit.id:

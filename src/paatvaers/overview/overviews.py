@@ -2,7 +2,9 @@
 PPR, R3), assembled from reads that are each decided by policy and logged.
 
 The caller commits the session after calling these and before showing anything: the log rows
-and the reads commit together (see access/reading.py)."""
+and the reads commit together (see access/reading.py). Each overview is one view of the child
+(`ChildAccess.one_view`): its blocks are decided and logged one by one, on one reading of the
+child's data and one answer from the consent service."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import CompoundSelect, func, null, select, union_all
 from sqlalchemy.orm import Session
 
 from paatvaers.access.identity import Principal
@@ -31,8 +33,7 @@ from paatvaers.domain.involvement import involved_kinds
 from paatvaers.domain.organisations import Sector
 from paatvaers.domain.target_group import TargetGroupRule, Verdict
 from paatvaers.sources.base import SourceName
-from paatvaers.store.repositories import InvolvementRepository
-from paatvaers.store.tables import ChildRow, IngestRunRow, PopulationRunRow
+from paatvaers.store.tables import IngestRunRow, PopulationRunRow
 
 T = TypeVar("T")
 
@@ -79,11 +80,18 @@ def sector_of(principal: Principal) -> Sector:
 def health_overview(
     session: Session, access: ChildAccess, principal: Principal, child: Cpr, purpose: str
 ) -> HealthOverview:
+    with access.one_view():
+        return _health_overview(session, access, principal, child, purpose)
+
+
+def _health_overview(
+    session: Session, access: ChildAccess, principal: Principal, child: Cpr, purpose: str
+) -> HealthOverview:
     fresh = source_freshness(session)
     cases = access.cases_for_health(principal, child, purpose)
     verdict = None
     if cases.permitted:  # the consent that shows cases also covers who is involved
-        verdict = _target_group(session, access, child)
+        verdict = _target_group(access, child)
     return HealthOverview(
         child=Block(
             access.child_details(principal, child, purpose),
@@ -98,6 +106,13 @@ def health_overview(
 
 
 def municipal_overview(
+    session: Session, access: ChildAccess, principal: Principal, child: Cpr, purpose: str
+) -> MunicipalOverview:
+    with access.one_view():
+        return _municipal_overview(session, access, principal, child, purpose)
+
+
+def _municipal_overview(
     session: Session, access: ChildAccess, principal: Principal, child: Cpr, purpose: str
 ) -> MunicipalOverview:
     fresh = source_freshness(session)
@@ -146,26 +161,31 @@ def course_timeline(appointments: Sequence[AppointmentView]) -> list[TimelineSte
     return [TimelineStep(stage, reached.get(stage)) for stage in CourseStage]
 
 
-def _target_group(session: Session, access: ChildAccess, child: Cpr) -> Verdict | None:
-    birth = session.scalar(select(ChildRow.birth_date).where(ChildRow.cpr == child.value))
-    if birth is None:
+def _target_group(access: ChildAccess, child: Cpr) -> Verdict | None:
+    """From what the view has read already: the CPR row and the involvements."""
+    row = access.engine.child_row(child.value)
+    if row is None:
         return None
     day = danish_day(access.clock())
-    kinds = involved_kinds(InvolvementRepository(session).for_child(child), day)
-    return TargetGroupRule().evaluate(birth, kinds, day)
+    kinds = involved_kinds(access.engine.involvements(child), day)
+    return TargetGroupRule().evaluate(row.birth_date, kinds, day)
+
+
+# One statement: the last completed run of each source, and (source NULL) when the population
+# was made.
+_FRESHNESS: CompoundSelect[str | None, datetime | None] = union_all(
+    select(IngestRunRow.source, func.max(IngestRunRow.finished_at))
+    .where(IngestRunRow.status == "completed")
+    .group_by(IngestRunRow.source),
+    select(null().label("source"), func.max(PopulationRunRow.generated_at)),
+)
 
 
 def source_freshness(session: Session) -> dict[SourceName, datetime | None]:
     """When each source was last read completely: its last completed ingest run, or, for a
     population written straight into the database, when that population was made."""
-    finished = dict(
-        session.execute(
-            select(IngestRunRow.source, func.max(IngestRunRow.finished_at))
-            .where(IngestRunRow.status == "completed")
-            .group_by(IngestRunRow.source)
-        ).all()
-    )
-    generated = session.scalar(select(func.max(PopulationRunRow.generated_at)))
+    finished: dict[str | None, datetime | None] = dict(session.execute(_FRESHNESS).all())
+    generated = finished.pop(None, None)
     return {
         source: finished.get(source.value) or generated
         for source in SourceName

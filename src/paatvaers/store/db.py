@@ -28,8 +28,18 @@ def configured_database(settings: Settings, announce: Callable[[str], object]) -
         yield url
 
 
+# Connections per process: kept open, and at most. The web app serves each request in a thread
+# of its own (up to 40 at once by default), each with a connection; with SQLAlchemy's default
+# of 5 kept open, under load a quarter of the requests opened a new PostgreSQL connection and
+# closed it again.
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
+
+
 def make_engine(url: str) -> Engine:
-    return create_engine(url, pool_pre_ping=True, future=True)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, future=True
+    )
 
 
 def alembic_config(url: str) -> Config:
