@@ -8,10 +8,12 @@ from fastapi import FastAPI
 from paatvaers.settings import Settings
 from paatvaers.store.db import make_engine
 from paatvaers.web.app import create_app
+from paatvaers.web.logging import configure_logging
 
 
 def app_from_environment() -> FastAPI:
     settings = Settings.from_environment()
+    configure_logging(settings.log_level)  # each worker process logs JSON, like the parent
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL must name the database the app serves")
     return create_app(settings, make_engine(settings.database_url))
