@@ -1,0 +1,1 @@
+"""MedCom FHIR messaging: CareCommunication and Acknowledgement, and their validation."""
