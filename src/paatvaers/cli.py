@@ -18,6 +18,7 @@ from paatvaers.access import audit_cli
 from paatvaers.access import cli as access_cli
 from paatvaers.ingest.pipeline import Mode, RunSummary
 from paatvaers.ingest.service import ingest
+from paatvaers.medcom import cli as medcom_cli
 from paatvaers.population.generator import Population, generate
 from paatvaers.population.report import PopulationReport, report
 from paatvaers.settings import Settings, SmartIssuer
@@ -37,6 +38,7 @@ app.add_typer(population_app, name="population")
 app.add_typer(simulators_app, name="simulators")
 app.add_typer(access_cli.app, name="access")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(medcom_cli.app, name="medcom")
 
 console = Console()
 DEMO_CHILDREN = 5000
@@ -231,6 +233,37 @@ def serve(
     )
 
 
+@app.command("worker")
+def worker_command(
+    once: Annotated[bool, typer.Option(help="Do what is due now, then stop.")] = False,
+    interval: Annotated[float, typer.Option(min=0.05, help="Seconds between idle polls.")] = 1.0,
+) -> None:
+    """Receive and send MedCom messages (the mailboxes and the outbox) until stopped."""
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from paatvaers.correspondence.worker import worker_for  # noqa: PLC0415
+    from paatvaers.web.logging import configure_logging  # noqa: PLC0415
+
+    settings = Settings.from_environment()
+    if not settings.database_url:
+        raise typer.BadParameter("set DATABASE_URL to the platform's database")
+    db.upgrade(settings.database_url)
+    configure_logging(settings.log_level)
+    engine = db.make_engine(settings.database_url)
+    try:
+        worker = worker_for(settings, engine)
+        if once:
+            console.print(f"{worker.once()} meddelelser behandlet")
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        worker.run(stop, interval)
+    finally:
+        engine.dispose()
+
+
 @app.command("ingest")
 def ingest_command(
     source: Annotated[
@@ -270,6 +303,7 @@ def demo(
     them (the path a deployment takes), and the web app."""
     import uvicorn  # noqa: PLC0415 - only the serving commands need it
 
+    from paatvaers.correspondence.demo import running_demo_correspondence  # noqa: PLC0415
     from paatvaers.sources.ehr.simulator import RunningEhr, configure_demo  # noqa: PLC0415
     from paatvaers.sources.simulation.server import (  # noqa: PLC0415
         RunningSimulators,
@@ -308,9 +342,10 @@ def demo(
         }
         web = create_app(settings.model_copy(update=demo_settings), engine)
         try:
-            uvicorn.run(
-                web, host=settings.host, port=settings.port, log_config=None, access_log=False
-            )
+            with running_demo_correspondence(engine, settings):
+                uvicorn.run(
+                    web, host=settings.host, port=settings.port, log_config=None, access_log=False
+                )
         finally:
             engine.dispose()
             console.print("Stoppet.")

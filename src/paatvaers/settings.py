@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     oidc_client_secret: str | None = None
     oidc_scopes: str = "openid profile"
     oidc_claims: ClaimMapping = ClaimMapping()
+    # MedCom correspondence. The mailbox directory (VANS-style, a folder per GLN); None means
+    # `<data_dir>/medcom`. How long a sent message waits for its acknowledgement before it
+    # is sent again (MedCom: 30 minutes). The bearer token for receivers' HTTP endpoints.
+    medcom_mailbox_dir: Path | None = None
+    medcom_ack_timeout_minutes: float = 30
+    medcom_http_token: str | None = None
     # The EHRs (EPJ and GP systems) that may open the app in context; empty: none may.
     smart_issuers: list[SmartIssuer] = Field(default_factory=list)
 
@@ -102,6 +108,10 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value.removeprefix(prefix)
         raise ValueError("DATABASE_URL must be a PostgreSQL URL")
+
+    @property
+    def mailbox_dir(self) -> Path:
+        return self.medcom_mailbox_dir or self.data_dir / "medcom"
 
     def source_url(self, source: str) -> str | None:
         url: str | None = getattr(self, f"{source}_url")

@@ -354,3 +354,142 @@ class AccessEventRow(Base):
         Index("ix_access_event_child_recorded", "child_cpr", "recorded_at"),
         Index("ix_access_event_unsealed", "id", postgresql_where="seq IS NULL"),
     )
+
+
+class MedcomEndpointRow(Base):
+    """The address book's MedCom side (R13): whether a unit can receive MedCom messages, and
+    how they reach it. A unit without its own MedCom system (most family departments) is
+    served by the platform's web client: its messages arrive here and are read on the
+    platform's pages."""
+
+    __tablename__ = "medcom_endpoint"
+
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    # The unit's SOR code and GLN as MedCom knows them (for health units the same as on
+    # `org_unit`; municipal units get theirs when registered here).
+    sor: Mapped[str] = mapped_column(String(20))
+    gln: Mapped[str] = mapped_column(String(13), unique=True)
+    # 'web': the platform's client; 'vans': a mailbox on the VANS network; 'http': a FHIR
+    # endpoint that takes messages by POST.
+    transport: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(Text)  # mailbox name or URL; None for 'web'
+    receives_carecommunication: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("transport IN ('web','vans','http')", name="transport"),)
+
+
+class MedcomMessageRow(Base):
+    """Every MedCom message sent or received, once: `message_id` is MessageHeader.id, the key
+    MedCom's duplicate rule is about, kept unique for as long as the message is kept.
+
+    Outgoing messages carry their delivery state (`delivery`); incoming ones the outcome of
+    the acknowledgement we answered with (`ack_outcome`), so that a duplicate gets the same
+    answer again."""
+
+    __tablename__ = "medcom_message"
+
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(20))
+    thread_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    acknowledges: Mapped[str | None] = mapped_column(String(64), index=True)
+    sender_gln: Mapped[str] = mapped_column(String(13))
+    receiver_gln: Mapped[str] = mapped_column(String(13), index=True)
+    child_cpr: Mapped[str | None] = mapped_column(String(10))
+    child_cpr_synthetic: Mapped[bool | None] = mapped_column(Boolean)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # SHA-256 of the message without its envelope fields (Bundle.id, Bundle.timestamp), so a
+    # resend of the same message matches and a changed message under a known id does not.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    bundle: Mapped[dict[str, object]] = mapped_column(JSONB)
+    sent_by_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    delivery: Mapped[str | None] = mapped_column(String(12))
+    delivery_note: Mapped[str | None] = mapped_column(Text)
+    ack_outcome: Mapped[str | None] = mapped_column(String(16))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("direction IN ('in','out')", name="direction"),
+        CheckConstraint("kind IN ('carecommunication','acknowledgement')", name="kind"),
+        CheckConstraint(
+            "delivery IS NULL OR delivery IN ('queued','sent','acknowledged','failed')",
+            name="delivery",
+        ),
+        CheckConstraint(
+            "ack_outcome IS NULL OR ack_outcome IN ('ok','transient-error','fatal-error')",
+            name="ack_outcome",
+        ),
+    )
+
+
+class MedcomOutboxRow(Base):
+    """What the worker must still transmit. Written in the same transaction as the message,
+    so a message is never stored without being sent, nor sent without being stored.
+
+    `attempts` counts transmissions. A row is `pending` until transmitted, then, for a
+    message that expects an acknowledgement, `awaiting_ack` until it arrives or `due_at`
+    passes (then `pending` again for a resend, with a new Bundle.id); `done` or `failed`
+    ends it."""
+
+    __tablename__ = "medcom_outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("medcom_message.message_id"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(12))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # transmissions made
+    transport_failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row
+    bundle_id: Mapped[str | None] = mapped_column(String(64))  # of the last transmission
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("state IN ('pending','awaiting_ack','done','failed')", name="state"),
+        Index(
+            "ix_medcom_outbox_due", "due_at", postgresql_where="state IN ('pending','awaiting_ack')"
+        ),
+    )
+
+
+class MedcomThreadRow(Base):
+    """A conversation (Communication.identifier) as one of our units sees it."""
+
+    __tablename__ = "medcom_thread"
+
+    thread_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID, index=True)  # ours
+    counterpart_gln: Mapped[str] = mapped_column(String(13))
+    child_cpr: Mapped[str] = mapped_column(String(10))
+    child_cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
+    topic: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(60))
+    assigned_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    latest_message_id: Mapped[str] = mapped_column(String(64))
+
+
+class MedcomThreadReadRow(Base):
+    """How far a user has read a thread: unread is a later `last_message_at`."""
+
+    __tablename__ = "medcom_thread_read"
+
+    thread_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MedcomQuarantineRow(Base):
+    """A received file that could not be read as a MedCom message at all (no MessageHeader
+    to answer): kept whole with the reason, never dropped."""
+
+    __tablename__ = "medcom_quarantine"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    origin: Mapped[str] = mapped_column(Text)  # the mailbox file or the HTTP peer
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    reason: Mapped[str] = mapped_column(Text)

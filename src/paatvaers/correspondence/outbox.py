@@ -1,0 +1,217 @@
+"""Sending MedCom messages reliably (MedCom's rules: docs/medcom.md, "Delivery").
+
+`enqueue` stores a message and its outbox row in the caller's transaction. The worker calls
+`deliver_next` until it finds nothing due: each call takes one due row (locked, so several
+workers never send the same row at once), transmits it, and records what happened, in one
+transaction. A worker killed between transmitting and committing transmits the row again
+after restart; the receiver de-duplicates on MessageHeader.id, so it is received once.
+
+A CareCommunication waits for its acknowledgement: `ok` ends it; `transient-error`, or no
+acknowledgement within the timeout (30 minutes by default), sends it again unchanged with a
+new Bundle.id and timestamp, at most twice; `fatal-error`, or a third silence, marks it
+failed with the reason, for the sender to see. Acknowledgements are sent once and expect
+nothing back. A transport that refuses is tried again with backoff, without limit on time
+but with the failure shown on the message after a few tries.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from paatvaers.correspondence.envelope import (
+    JSON,
+    Envelope,
+    acknowledgement_document,
+    care_communication_document,
+)
+from paatvaers.correspondence.transports import Transport, TransportFailed
+from paatvaers.medcom.serialisation import to_json
+from paatvaers.store.db import transaction
+from paatvaers.store.tables import MedcomMessageRow, MedcomOutboxRow
+
+JsonDict = dict[str, Any]
+CARE_COMMUNICATION = "carecommunication"
+ACKNOWLEDGEMENT = "acknowledgement"
+MAX_RESENDS = 2  # MedCom: an unchanged message is sent again at most twice (3 in all)
+ACK_TIMEOUT = timedelta(minutes=30)  # MedCom: an acknowledgement is expected within 30 min
+SHOW_TRANSPORT_TROUBLE_AFTER = 3  # failed hand-overs in a row before the message says so
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What the outbox needs to know about a message besides the bundle itself."""
+
+    kind: str  # CARE_COMMUNICATION or ACKNOWLEDGEMENT
+    message_id: str
+    sender_gln: str
+    receiver_gln: str
+    sent_at: datetime
+    thread_id: str | None = None
+    acknowledges: str | None = None
+    child_cpr: str | None = None
+    child_cpr_synthetic: bool | None = None
+    sent_by_user_id: uuid.UUID | None = None
+
+
+def content_hash(bundle: JsonDict) -> str:
+    """The message's content without what changes on each transmission (Bundle.id and
+    Bundle.timestamp): equal for a resend, different for a changed message."""
+    content = {k: v for k, v in bundle.items() if k not in ("id", "timestamp")}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def enqueue(session: Session, bundle: JsonDict, outgoing: Outgoing, now: datetime) -> None:
+    """Store the message and its outbox row in the caller's transaction."""
+    session.add(
+        MedcomMessageRow(
+            message_id=outgoing.message_id,
+            direction="out",
+            kind=outgoing.kind,
+            thread_id=outgoing.thread_id,
+            acknowledges=outgoing.acknowledges,
+            sender_gln=outgoing.sender_gln,
+            receiver_gln=outgoing.receiver_gln,
+            child_cpr=outgoing.child_cpr,
+            child_cpr_synthetic=outgoing.child_cpr_synthetic,
+            sent_at=outgoing.sent_at,
+            stored_at=now,
+            content_hash=content_hash(bundle),
+            bundle=bundle,
+            sent_by_user_id=outgoing.sent_by_user_id,
+            delivery="queued",
+        )
+    )
+    session.flush()  # the outbox row refers to the message
+    session.add(
+        MedcomOutboxRow(
+            message_id=outgoing.message_id,
+            state="pending",
+            due_at=now,
+            attempts=0,
+            transport_failures=0,
+            updated_at=now,
+        )
+    )
+
+
+def deliver_next(
+    factory: sessionmaker[Session],
+    route: Callable[[str], Transport],
+    now: Callable[[], datetime],
+    ack_timeout: timedelta = ACK_TIMEOUT,
+) -> bool:
+    """Transmit (or give up on) the most overdue outbox row; False when none is due."""
+    with transaction(factory) as session:
+        moment = now()
+        row = session.scalar(
+            select(MedcomOutboxRow)
+            .where(
+                MedcomOutboxRow.state.in_(("pending", "awaiting_ack")),
+                MedcomOutboxRow.due_at <= moment,
+            )
+            .order_by(MedcomOutboxRow.due_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if row is None:
+            return False
+        message = session.get_one(MedcomMessageRow, row.message_id)
+        if row.state == "awaiting_ack" and row.attempts > MAX_RESENDS:
+            fail(row, message, f"ingen kvittering efter {row.attempts} forsendelser", moment)
+        else:
+            _transmit(row, message, route, moment, ack_timeout)
+        return True
+
+
+def fail(row: MedcomOutboxRow, message: MedcomMessageRow, reason: str, now: datetime) -> None:
+    row.state, row.last_error, row.updated_at = "failed", reason, now
+    message.delivery, message.delivery_note = "failed", reason
+
+
+def resend_after_transient_error(
+    row: MedcomOutboxRow, message: MedcomMessageRow, reason: str, now: datetime
+) -> None:
+    """A transient-error acknowledgement: send again soon, unless the resends are used up."""
+    if row.attempts > MAX_RESENDS:
+        fail(row, message, reason, now)
+        return
+    row.state, row.due_at, row.last_error, row.updated_at = "pending", now, reason, now
+    message.delivery_note = reason
+
+
+def _transmit(
+    row: MedcomOutboxRow,
+    message: MedcomMessageRow,
+    route: Callable[[str], Transport],
+    now: datetime,
+    ack_timeout: timedelta,
+) -> None:
+    bundle = message.bundle if row.attempts == 0 else _for_resend(message.bundle, now)
+    envelope = _envelope(message, bundle)
+    try:
+        route(message.receiver_gln).send(envelope)
+    except TransportFailed as exc:
+        row.transport_failures += 1
+        row.last_error = str(exc)
+        row.due_at = now + _backoff(row.transport_failures)
+        row.updated_at = now
+        if row.transport_failures >= SHOW_TRANSPORT_TROUBLE_AFTER:
+            message.delivery_note = f"kan ikke afleveres endnu: {exc}"
+        return
+    row.attempts += 1
+    row.transport_failures = 0
+    row.bundle_id = envelope.envelope_id
+    row.updated_at = now
+    message.delivery = "sent"
+    if message.kind == ACKNOWLEDGEMENT:  # an acknowledgement is never acknowledged
+        row.state = "done"
+    else:
+        row.state, row.due_at = "awaiting_ack", now + ack_timeout
+
+
+def _for_resend(bundle: JsonDict, now: datetime) -> JsonDict:
+    """The same message in a new envelope: a new Bundle.id and timestamp (MedCom MR7)."""
+    again = copy.deepcopy(bundle)
+    again["id"] = str(uuid.uuid4())
+    again["timestamp"] = now.isoformat(timespec="seconds")
+    return again
+
+
+def _envelope(message: MedcomMessageRow, bundle: JsonDict) -> Envelope:
+    name, version = _document(message, bundle)
+    return Envelope(
+        envelope_id=str(bundle["id"]),
+        message_id=message.message_id,
+        sender_gln=message.sender_gln,
+        receiver_gln=message.receiver_gln,
+        document_name=name,
+        document_version=version,
+        media_type=JSON,
+        data=to_json(bundle),
+    )
+
+
+def _document(message: MedcomMessageRow, bundle: JsonDict) -> tuple[str, str]:
+    if message.kind == ACKNOWLEDGEMENT:
+        header = bundle["entry"][0]["resource"]
+        return acknowledgement_document(str(header["response"]["code"]))
+    communication = next(
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Communication"
+    )
+    return care_communication_document(str(communication["category"][0]["coding"][0]["code"]))
+
+
+def _backoff(failures: int) -> timedelta:
+    """10 s, 20 s, 40 s … at most an hour between tries of a refusing transport."""
+    return timedelta(seconds=min(10 * 2 ** (failures - 1), 3600))

@@ -1,0 +1,120 @@
+"""The worker (`paatvaers worker`): receives what the mailboxes of our units hold, and sends
+what the outbox has due, until stopped.
+
+Every step is its own transaction, and nothing is lost when the worker is killed: a received
+file is moved aside only after what it held is committed (received again otherwise, and
+answered as a duplicate), and an outbox row stays due until its transmission is committed
+(transmitted again otherwise, and de-duplicated by the receiver). A database that goes away
+is waited for.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from paatvaers.correspondence import inbox, outbox
+from paatvaers.correspondence.envelope import unwrap
+from paatvaers.correspondence.transports import HttpEndpoint, Mailboxes, Transport
+from paatvaers.medcom.errors import MessageError
+from paatvaers.settings import Settings
+from paatvaers.store.db import session_factory, transaction
+from paatvaers.store.tables import MedcomEndpointRow, MedcomQuarantineRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    factory: sessionmaker[Session]
+    mailboxes: Mailboxes
+    now: Callable[[], datetime]
+    synthetic: bool
+    ack_timeout: timedelta = outbox.ACK_TIMEOUT
+    http_token: str | None = None
+
+    def run(self, stop: threading.Event, interval: float = 1.0) -> None:
+        log.info("worker_started", extra={"mailboxes": str(self.mailboxes.root)})
+        while not stop.is_set():
+            try:
+                busy = self.once()
+            except OperationalError as exc:  # the database is away: wait for it
+                log.warning("worker_database_unavailable", extra={"error": str(exc)[:200]})
+                busy = 0
+            if not busy:
+                stop.wait(interval)
+
+    def once(self) -> int:
+        """Receive everything waiting, then send everything due; how much was done."""
+        done = 0
+        for gln in self._our_glns():
+            for path in list(self.mailboxes.waiting(gln)):
+                self._receive_file(path)
+                done += 1
+        while outbox.deliver_next(self.factory, self.route, self.now, self.ack_timeout):
+            done += 1
+        return done
+
+    def route(self, gln: str) -> Transport:
+        """How a message reaches a GLN: its HTTP endpoint if it has one; otherwise its
+        mailbox (on VANS every GLN has one, our own units' included)."""
+        with self.factory() as session:
+            endpoint = session.scalar(select(MedcomEndpointRow).where(MedcomEndpointRow.gln == gln))
+        if endpoint is not None and endpoint.transport == "http" and endpoint.address:
+            return HttpEndpoint(endpoint.address, self.http_token)
+        return self.mailboxes
+
+    def _our_glns(self) -> list[str]:
+        with self.factory() as session:
+            return list(
+                session.scalars(
+                    select(MedcomEndpointRow.gln).where(MedcomEndpointRow.transport == "web")
+                )
+            )
+
+    def _receive_file(self, path: Path) -> None:
+        data = path.read_bytes()
+        with transaction(self.factory) as session:
+            moment = self.now()
+            try:
+                envelope = unwrap(data)
+            except MessageError as exc:
+                session.add(
+                    MedcomQuarantineRow(
+                        received_at=moment, origin=str(path), payload=data, reason=str(exc)
+                    )
+                )
+            else:
+                receipt = inbox.receive(
+                    session,
+                    envelope.data,
+                    envelope.media_type,
+                    str(path),
+                    moment,
+                    synthetic=self.synthetic,
+                )
+                log.info(
+                    "medcom_received",
+                    extra={"outcome": receipt.outcome, "message_id": receipt.message_id},
+                )
+        self.mailboxes.mark_received(path)
+
+
+def worker_for(settings: Settings, engine: Engine) -> Worker:
+    """The worker the settings describe, on `engine`."""
+    return Worker(
+        factory=session_factory(engine),
+        mailboxes=Mailboxes(settings.mailbox_dir),
+        now=lambda: datetime.now(UTC),
+        synthetic=settings.sources_are_synthetic,
+        ack_timeout=timedelta(minutes=settings.medcom_ack_timeout_minutes),
+        http_token=settings.medcom_http_token,
+    )

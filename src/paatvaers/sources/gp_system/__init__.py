@@ -1,0 +1,1 @@
+"""A simulated GP system: the MedCom side of a GP clinic's own software."""
