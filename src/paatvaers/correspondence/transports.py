@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -62,7 +63,8 @@ class Mailboxes:
         before this, the file is received again, and the duplicate rule answers it."""
         done = path.parent / DONE
         done.mkdir(exist_ok=True)
-        path.replace(done / path.name)
+        with suppress(FileNotFoundError):  # another worker moved it first
+            path.replace(done / path.name)
 
 
 @dataclass(frozen=True, slots=True)

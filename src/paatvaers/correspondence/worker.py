@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from paatvaers.correspondence import inbox, outbox
@@ -81,31 +81,55 @@ class Worker:
             )
 
     def _receive_file(self, path: Path) -> None:
-        data = path.read_bytes()
+        """Receive one file and move it aside. Another worker receiving the same message at
+        the same moment makes one of the two transactions fail on the message's key; that
+        one is received again, and is then a duplicate. A file that fails for any other
+        reason is quarantined with the error, so that it neither blocks the mailbox nor is
+        lost."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # another worker has taken it
+            return
+        try:
+            self._receive_twice_if_raced(data, str(path))
+        except OperationalError:
+            raise  # the database is away: the file stays, and is read again later
+        except Exception as exc:
+            log.exception("medcom_receive_failed", extra={"origin": str(path)})
+            with transaction(self.factory) as session:
+                session.add(_quarantined(data, str(path), f"intern fejl: {exc!r}", self.now()))
+        self.mailboxes.mark_received(path)
+
+    def _receive_twice_if_raced(self, data: bytes, origin: str) -> None:
+        try:
+            self._receive_bytes(data, origin)
+        except IntegrityError:
+            self._receive_bytes(data, origin)  # the other one committed: now a duplicate
+
+    def _receive_bytes(self, data: bytes, origin: str) -> None:
         with transaction(self.factory) as session:
             moment = self.now()
             try:
                 envelope = unwrap(data)
             except MessageError as exc:
-                session.add(
-                    MedcomQuarantineRow(
-                        received_at=moment, origin=str(path), payload=data, reason=str(exc)
-                    )
-                )
-            else:
-                receipt = inbox.receive(
-                    session,
-                    envelope.data,
-                    envelope.media_type,
-                    str(path),
-                    moment,
-                    synthetic=self.synthetic,
-                )
-                log.info(
-                    "medcom_received",
-                    extra={"outcome": receipt.outcome, "message_id": receipt.message_id},
-                )
-        self.mailboxes.mark_received(path)
+                session.add(_quarantined(data, origin, str(exc), moment))
+                return
+            receipt = inbox.receive(
+                session,
+                envelope.data,
+                envelope.media_type,
+                origin,
+                moment,
+                synthetic=self.synthetic,
+            )
+            log.info(
+                "medcom_received",
+                extra={"outcome": receipt.outcome, "message_id": receipt.message_id},
+            )
+
+
+def _quarantined(data: bytes, origin: str, reason: str, now: datetime) -> MedcomQuarantineRow:
+    return MedcomQuarantineRow(received_at=now, origin=origin, payload=data, reason=reason)
 
 
 def worker_for(settings: Settings, engine: Engine) -> Worker:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from tests.support.medcom import Correspondence, running_correspondence
 
 from paatvaers.correspondence.envelope import wrap
+from paatvaers.correspondence.worker import Worker
 from paatvaers.domain.organisations import UnitKind
 from paatvaers.medcom._fhir import JsonDict
 from paatvaers.medcom.codes import AckOutcome, Activity
@@ -257,3 +259,31 @@ def _make_arrive_first(world: Correspondence, first_id: str, second_id: str) -> 
     second = folder / f"{world.gp.sent[second_id].envelope_id}.xml"
     stat = second.stat()
     os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns - 1_000_000_000))
+
+
+def test_parallel_replies_received_by_two_workers_at_once_are_each_kept_once(
+    world: Correspondence,
+) -> None:
+    with world.factory() as session, session.begin():
+        sent = world.writer(session).new(
+            world.child, world.access.scenario.units[UnitKind.GP].id, "Til begge læger"
+        )
+    world.pump()
+    moment = datetime.now(UTC)
+    replies = [
+        world.gp.reply(sent.message_id, f"Parallelt svar {n}", at=moment + timedelta(seconds=n))
+        for n in range(6)
+    ]
+    second = Worker(world.factory, world.mailboxes, world.worker.now, synthetic=True)
+    threads = [threading.Thread(target=w.once) for w in (world.worker, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    world.pump()
+    for reply in replies:
+        assert _stored(world, reply.message_id).ack_outcome == "ok"
+        assert _acks_for(world, reply.message_id)[0] is AckOutcome.OK
+    assert _thread(world, sent.thread_id).latest_message_id == replies[-1].message_id
+    with world.factory() as session:
+        assert not session.scalars(select(MedcomQuarantineRow)).all()
