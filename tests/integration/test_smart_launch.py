@@ -4,8 +4,10 @@ principal and the child in context, and a new launch replacing the old context."
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2
@@ -37,6 +39,7 @@ from support.ehr import (
     APP,
     CLIENT_ID,
     CLIENT_SECRET,
+    SESSION_COOKIE,
     access_world_in_new_database,
     app_client,
     app_settings,
@@ -218,6 +221,8 @@ def test_an_ehr_launch_logs_the_gp_in_with_the_child_in_context(
     assert principal["unit_id"] == str(world.scenario.units[UnitKind.GP].id)
     assert session["login"] == "smart"
     assert session["child"] == {"cpr": child.value, "purpose": "TREAT"}
+    raw = str(client.cookies.get(SESSION_COOKIE))
+    assert child.value not in raw and child.value not in _readable(raw)  # encrypted
     assert context_url.split("/")[3].split("?")[0] == session["launch"]["id"]
     assert not [key for key in session if key.startswith("_state_")]  # flow state is gone
 
@@ -491,3 +496,12 @@ def test_the_cpr_number_is_the_one_current_dk_core_cpr_identifier(
         assert refused.value.problem.status == 422
     else:
         assert cpr_of(patient).value == expected
+
+
+def _readable(cookie: str) -> str:
+    """What a signed-only cookie shows anyone: its parts, base64-decoded where they decode."""
+    parts = []
+    for part in cookie.split("."):
+        with suppress(ValueError):
+            parts.append(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("latin-1"))
+    return " ".join(parts)

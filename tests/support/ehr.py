@@ -18,12 +18,12 @@ from typing import Any
 import httpx2
 import psycopg
 from fastapi.testclient import TestClient
-from itsdangerous import TimestampSigner
 from sqlalchemy.engine import make_url
 
 from paatvaers.settings import ClaimMapping, Settings, SmartIssuer
 from paatvaers.sources.ehr.simulator import EhrClient, EhrPatient, EhrSimulator, EhrUser
 from paatvaers.web import create_app
+from paatvaers.web.sessions import CookieCipher
 from support.access import NOW, AccessWorld, State, running_access_world
 
 CLIENT_ID = "paatvaers"
@@ -132,10 +132,10 @@ def launch(client: TestClient, ehr: EhrSimulator, patient_id: str, user_id: str)
 
 
 def session_of(client: TestClient) -> dict[str, Any]:
-    """The app's session as its signed cookie holds it (empty without one)."""
+    """The app's session as its encrypted cookie holds it (empty without one)."""
     cookie = client.cookies.get(SESSION_COOKIE)
     if not cookie:
         return {}
-    data = TimestampSigner(SESSION_SECRET).unsign(cookie.encode())
+    data = CookieCipher(SESSION_SECRET).unsign(cookie.encode())
     session: dict[str, Any] = json.loads(base64.b64decode(data))
     return session

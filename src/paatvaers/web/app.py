@@ -14,7 +14,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from paatvaers import __version__
@@ -28,6 +27,7 @@ from paatvaers.web.child_routes import utc_now
 from paatvaers.web.i18n import PRODUCT_NAME
 from paatvaers.web.logging import RequestLogMiddleware
 from paatvaers.web.pages import router
+from paatvaers.web.sessions import EncryptedSessionMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -65,7 +65,7 @@ def create_app(
     launch.register(app.state.oauth, settings)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(
-        SessionMiddleware,
+        EncryptedSessionMiddleware,
         secret_key=settings.session_secret or secrets.token_urlsafe(32),
         session_cookie="paatvaers_session",
         max_age=None,  # a browser session; the idle time-out is enforced server-side
