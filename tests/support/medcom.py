@@ -73,6 +73,11 @@ def _register(session: Session, world: AccessWorld) -> Party:
     )
     moment = _now()
     address_book.register(session, family.id, sor, gln, "web", moment)
+    ppr = units[UnitKind.PPR]
+    ppr_sor, ppr_gln = address_book.synthetic_municipal_ids(
+        ppr.municipality_code or "", UnitKind.PPR
+    )
+    address_book.register(session, ppr.id, ppr_sor, ppr_gln, "web", moment)
     gp, bup = units[UnitKind.GP], units[UnitKind.BUP]
     address_book.register(session, gp.id, Sor(str(gp.sor)), GP_GLN, "vans", moment)
     address_book.register(session, bup.id, Sor(str(bup.sor)), BUP_GLN, "vans", moment)

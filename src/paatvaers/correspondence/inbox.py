@@ -49,6 +49,7 @@ from paatvaers.store.tables import (
 log = logging.getLogger(__name__)
 JsonDict = dict[str, Any]
 Validator = Callable[[JsonDict], ValidationReport]
+IN, OUT = "in", "out"  # a message's key is its MessageHeader.id and its direction
 MAX_ACK_ISSUES = 20  # an acknowledgement names the first errors, not hundreds
 
 
@@ -105,7 +106,7 @@ def _acknowledgement_received(
         ack = read_acknowledgement(bundle)
     except MessageError as exc:
         return _quarantine(session, data, origin, f"ulæselig kvittering: {exc}", now)
-    if session.get(MedcomMessageRow, ack.message_id) is not None:
+    if session.get(MedcomMessageRow, (ack.message_id, IN)) is not None:
         return Receipt("acknowledgement", ack.message_id, "kvitteringen er modtaget før")
     session.add(_stored(bundle, ack.message_id, "acknowledgement", ack, now))
     note = _settle(session, ack, now)
@@ -114,8 +115,10 @@ def _acknowledgement_received(
 
 def _settle(session: Session, ack: Acknowledgement, now: datetime) -> str:
     """Apply an acknowledgement to the message it acknowledges."""
-    message = session.get(MedcomMessageRow, ack.acknowledged_message_id, with_for_update=True)
-    if message is None or message.direction != "out":
+    message = session.get(
+        MedcomMessageRow, (ack.acknowledged_message_id, OUT), with_for_update=True
+    )
+    if message is None:
         log.warning("acknowledgement_for_unknown_message", extra={"id": ack.message_id})
         return f"kvittering for ukendt meddelelse {ack.acknowledged_message_id}"
     row = session.scalar(
@@ -153,7 +156,7 @@ def _care_communication_received(
     synthetic: bool,
 ) -> Receipt:
     message_id = str(message_header(bundle)["id"])
-    earlier = session.get(MedcomMessageRow, message_id)
+    earlier = session.get(MedcomMessageRow, (message_id, IN))
     if earlier is not None:
         return _duplicate(session, bundle, data, origin, earlier, now)
     report = validate(bundle)
@@ -288,7 +291,9 @@ def _thread(
 ) -> None:
     """Group by Communication.identifier; the thread's latest message is the one sent last,
     whatever order they arrive in."""
-    thread = session.get(MedcomThreadRow, message.thread_id, with_for_update=True)
+    thread = session.get(
+        MedcomThreadRow, (message.thread_id, endpoint.unit_id), with_for_update=True
+    )
     if thread is None:
         session.add(
             MedcomThreadRow(

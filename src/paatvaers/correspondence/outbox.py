@@ -36,6 +36,7 @@ from paatvaers.correspondence.envelope import (
 )
 from paatvaers.correspondence.transports import Transport, TransportFailed
 from paatvaers.medcom.serialisation import to_json
+from paatvaers.medcom.validation import ValidationReport, validate_bundle
 from paatvaers.store.db import transaction
 from paatvaers.store.tables import MedcomMessageRow, MedcomOutboxRow
 
@@ -71,8 +72,25 @@ def content_hash(bundle: JsonDict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class OutgoingMessageInvalid(Exception):
+    """A message built here does not conform to its MedCom profiles; it is neither stored
+    nor sent. `report` holds every issue the validator found."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        errors = report.errors
+        shown = "; ".join(str(issue) for issue in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        super().__init__(f"outgoing MedCom message is invalid: {shown}{more}")
+        self.report = report
+
+
 def enqueue(session: Session, bundle: JsonDict, outgoing: Outgoing, now: datetime) -> None:
-    """Store the message and its outbox row in the caller's transaction."""
+    """Validate the message against its MedCom profiles, then store it and its outbox row in
+    the caller's transaction. An invalid message raises OutgoingMessageInvalid and is never
+    stored, so never sent."""
+    report = validate_bundle(bundle)
+    if not report.ok:
+        raise OutgoingMessageInvalid(report)
     session.add(
         MedcomMessageRow(
             message_id=outgoing.message_id,
@@ -126,7 +144,7 @@ def deliver_next(
         )
         if row is None:
             return False
-        message = session.get_one(MedcomMessageRow, row.message_id)
+        message = session.get_one(MedcomMessageRow, (row.message_id, "out"))
         if row.state == "awaiting_ack" and row.attempts > MAX_RESENDS:
             fail(row, message, f"ingen kvittering efter {row.attempts} forsendelser", moment)
         else:

@@ -175,15 +175,20 @@ class Writer:
         return Patient(child, family, tuple(given))
 
     def _thread(self, thread_id: str) -> MedcomThreadRow:
-        thread = self.session.get(MedcomThreadRow, thread_id, with_for_update=True)
-        if thread is None or thread.unit_id != self.principal.unit.id:
+        key = (thread_id, self.principal.unit.id)
+        thread = self.session.get(MedcomThreadRow, key, with_for_update=True)
+        if thread is None:
             raise WritingRefused("Tråden findes ikke")
         return thread
 
     def _latest(self, thread: MedcomThreadRow) -> CareCommunication:
         """MedCom: a reply answers the thread's latest message (rule 3)."""
-        latest = self.session.get_one(MedcomMessageRow, thread.latest_message_id)
-        return read_carecommunication(latest.bundle)
+        latest = self.session.scalars(  # either direction: the same message
+            select(MedcomMessageRow.bundle)
+            .where(MedcomMessageRow.message_id == thread.latest_message_id)
+            .limit(1)
+        ).one()
+        return read_carecommunication(latest)
 
     def _attachment_content(self, thread_id: str) -> dict[str, bytes]:
         """The bytes of every attachment the thread has carried, by attachment id: a reply
@@ -223,7 +228,7 @@ class Writer:
         return message
 
     def _record_in_thread(self, message: CareCommunication) -> None:
-        thread = self.session.get(MedcomThreadRow, message.thread_id)
+        thread = self.session.get(MedcomThreadRow, (message.thread_id, self.principal.unit.id))
         if thread is None:
             thread = MedcomThreadRow(
                 thread_id=message.thread_id,

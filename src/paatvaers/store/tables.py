@@ -23,6 +23,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -380,8 +381,10 @@ class MedcomEndpointRow(Base):
 
 
 class MedcomMessageRow(Base):
-    """Every MedCom message sent or received, once: `message_id` is MessageHeader.id, the key
-    MedCom's duplicate rule is about, kept unique for as long as the message is kept.
+    """Every MedCom message sent or received, once per direction: `message_id` is
+    MessageHeader.id, the key MedCom's duplicate rule is about, kept for as long as the
+    message is kept. A message between two of our own web-client units is here twice: sent
+    by one, received by the other.
 
     Outgoing messages carry their delivery state (`delivery`); incoming ones the outcome of
     the acknowledgement we answered with (`ack_outcome`), so that a duplicate gets the same
@@ -390,7 +393,7 @@ class MedcomMessageRow(Base):
     __tablename__ = "medcom_message"
 
     message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    direction: Mapped[str] = mapped_column(String(3))
+    direction: Mapped[str] = mapped_column(String(3), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     thread_id: Mapped[str | None] = mapped_column(String(80), index=True)
     acknowledges: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -436,9 +439,8 @@ class MedcomOutboxRow(Base):
     __tablename__ = "medcom_outbox"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    message_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("medcom_message.message_id"), unique=True
-    )
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    direction: Mapped[str] = mapped_column(String(3), default="out")  # only sent ones
     state: Mapped[str] = mapped_column(String(12))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # transmissions made
@@ -449,6 +451,10 @@ class MedcomOutboxRow(Base):
 
     __table_args__ = (
         CheckConstraint("state IN ('pending','awaiting_ack','done','failed')", name="state"),
+        CheckConstraint("direction = 'out'", name="direction"),
+        ForeignKeyConstraint(
+            ["message_id", "direction"], ["medcom_message.message_id", "medcom_message.direction"]
+        ),
         Index(
             "ix_medcom_outbox_due", "due_at", postgresql_where="state IN ('pending','awaiting_ack')"
         ),
@@ -456,12 +462,13 @@ class MedcomOutboxRow(Base):
 
 
 class MedcomThreadRow(Base):
-    """A conversation (Communication.identifier) as one of our units sees it."""
+    """A conversation (Communication.identifier) as one of our units sees it; two of our
+    units writing to each other each have their own."""
 
     __tablename__ = "medcom_thread"
 
     thread_id: Mapped[str] = mapped_column(String(80), primary_key=True)
-    unit_id: Mapped[uuid.UUID] = mapped_column(UUID, index=True)  # ours
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, index=True)  # ours
     counterpart_gln: Mapped[str] = mapped_column(String(13))
     child_cpr: Mapped[str] = mapped_column(String(10))
     child_cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
@@ -473,7 +480,8 @@ class MedcomThreadRow(Base):
 
 
 class MedcomThreadReadRow(Base):
-    """How far a user has read a thread: unread is a later `last_message_at`."""
+    """How far a user has read a thread: a message received (stored) after `read_at` is
+    unread, whatever time its sender gave it."""
 
     __tablename__ = "medcom_thread_read"
 

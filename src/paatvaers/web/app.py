@@ -21,7 +21,7 @@ from paatvaers.access.audit import AccessLogUnavailable, seal_periodically
 from paatvaers.settings import Settings
 from paatvaers.sources.consent.client import ConsentClient
 from paatvaers.store.db import session_factory
-from paatvaers.web import api, child_routes, launch, medcom_inbox, oidc
+from paatvaers.web import api, child_routes, correspondence_routes, launch, medcom_inbox, oidc
 from paatvaers.web.auth import CsrfRejected, NotLoggedIn
 from paatvaers.web.child_routes import utc_now
 from paatvaers.web.i18n import PRODUCT_NAME
@@ -75,6 +75,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router)
     app.include_router(child_routes.router)
+    app.include_router(correspondence_routes.router)
     app.include_router(api.router)
     app.include_router(oidc.router)
     app.include_router(launch.router)

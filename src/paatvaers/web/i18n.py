@@ -182,6 +182,95 @@ MESSAGES: dict[Language, dict[str, str]] = {
             "Trinene vises, så langt data rækker: et trin uden en afholdt eller booket aftale "
             "vises som ikke nået."
         ),
+        # The correspondence client (/post).
+        "nav_main": "Hovedmenu",
+        "nav_post": "Post",
+        "post_heading": "Post",
+        "post_intro": (
+            "Korrespondancemeddelelser (MedCom) til og fra din enhed om børn, I har en "
+            "relation til. Nyeste tråd øverst."
+        ),
+        "post_not_served": (
+            "Din enhed modtager sine korrespondancemeddelelser i sit eget system, ikke her."
+        ),
+        "post_new": "Skriv ny besked",
+        "post_back": "Tilbage til post",
+        "post_caption": "Tråde i din enheds post, nyeste først",
+        "post_empty": "Der er ingen tråde endnu.",
+        "post_col_topic": "Emne",
+        "post_col_counterpart": "Med",
+        "post_col_latest": "Seneste besked",
+        "post_col_assigned": "Tildelt",
+        "post_col_delivery": "Vores seneste besked",
+        "post_unread": "Ulæst",
+        "post_not_shown": "Kan ikke vises",
+        "post_no_topic": "Uden emne",
+        "delivery_queued": "Afventer afsendelse",
+        "delivery_sent": "Sendt",
+        "delivery_acknowledged": "Kvitteret",
+        "delivery_failed": "Fejlet",
+        "post_compose_intro": (
+            "Beskeden sendes som en korrespondancemeddelelse (MedCom) til modtagerens eget system."
+        ),
+        "post_child_legend": "Hvilket barn handler beskeden om?",
+        "post_child": "Barn fra Mine børn",
+        "post_child_placeholder": "Vælg et barn",
+        "post_cpr": "Eller barnets CPR-nummer",
+        "post_cpr_hint": "Hvis barnet ikke er på listen. 10 cifre, fx 010110-1234.",
+        "post_receiver": "Modtager",
+        "post_receiver_hint": "Enheder, der kan modtage korrespondancemeddelelser.",
+        "post_receiver_placeholder": "Vælg en modtager",
+        "post_kind_bup": "Børne- og ungdomspsykiatri",
+        "post_kind_child_family": "Børne- og familieafdelinger",
+        "post_kind_gp": "Praktiserende læger",
+        "post_kind_ppr": "PPR",
+        "post_topic": "Emne (valgfrit)",
+        "post_topic_hint": "Vises for modtageren som beskedens overskrift.",
+        "post_text": "Besked",
+        "post_files": "Vedhæft filer (valgfrit)",
+        "post_files_hint": "PDF, PNG, JPEG eller GIF, højst {mb} MB i alt.",
+        "post_files_again": "Vælg filerne igen.",
+        "post_logged_note": "At du skriver om barnet, skrives i adgangsloggen.",
+        "post_send": "Send besked",
+        "post_error_child": "Vælg et barn, eller skriv barnets CPR-nummer.",
+        "post_error_receiver": "Vælg en modtager på listen.",
+        "post_error_text": "Skriv en besked.",
+        "post_error_file": (
+            "Filen »{name}« kan ikke vedhæftes. Vedhæft en PDF-, PNG-, JPEG- eller GIF-fil på "
+            "højst {mb} MB."
+        ),
+        "post_error_total_size": "Filerne fylder for meget tilsammen: højst {mb} MB i alt.",
+        "post_error_rule": (
+            "Beskeden kan ikke sendes, fordi den bryder en regel i MedCom-standarden. Fjern "
+            "eventuelle specialtegn, og prøv igen."
+        ),
+        "post_error_colleague": "Vælg en kollega fra din egen enhed.",
+        "post_sent": "Beskeden er lagt til afsendelse.",
+        "post_replied": "Svaret er lagt til afsendelse.",
+        "post_forwarded": "Tråden er videresendt i en ny tråd.",
+        "post_assigned": "Tråden er tildelt.",
+        "post_unassigned": "Tråden er ikke længere tildelt nogen.",
+        "post_thread_title": "Tråd",
+        "post_thread_missing": "Tråden findes ikke",
+        "post_thread_missing_text": "Din enhed har ingen tråd med denne adresse.",
+        "post_messages": "Beskeder",
+        "post_ours": "fra din enhed",
+        "post_delivery": "Status",
+        "post_link": "link",
+        "post_no_content": "indholdet er ikke sendt med i tråden",
+        "post_other_attachments": "Øvrige bilag",
+        "post_reply_heading": "Svar",
+        "post_reply_text": "Dit svar",
+        "post_reply_send": "Send svar",
+        "post_forward_heading": "Videresend",
+        "post_forward_note": "Hele tråden sendes med bilag videre til en anden enhed i en ny tråd.",
+        "post_forward_text": "Din besked til den nye modtager",
+        "post_forward_send": "Videresend",
+        "post_assign_heading": "Tildel en kollega",
+        "post_assign_to": "Tildel til",
+        "post_assign_send": "Tildel",
+        "post_nobody": "Ingen",
+        "post_you": "dig",
     },
     Language.EN: {
         "skip_to_content": "Skip to content",
@@ -339,6 +428,97 @@ MESSAGES: dict[Language, dict[str, str]] = {
             "The stages are shown as far as the data carry them: a stage without a held or "
             "booked appointment is shown as not reached."
         ),
+        # The correspondence client (/post).
+        "nav_main": "Main menu",
+        "nav_post": "Messages",
+        "post_heading": "Messages",
+        "post_intro": (
+            "Correspondence messages (MedCom) to and from your unit about children you have a "
+            "relationship to. The newest thread first."
+        ),
+        "post_not_served": (
+            "Your unit receives its correspondence messages in its own system, not here."
+        ),
+        "post_new": "Write a new message",
+        "post_back": "Back to messages",
+        "post_caption": "Threads in your unit's messages, newest first",
+        "post_empty": "There are no threads yet.",
+        "post_col_topic": "Topic",
+        "post_col_counterpart": "With",
+        "post_col_latest": "Latest message",
+        "post_col_assigned": "Assigned to",
+        "post_col_delivery": "Our latest message",
+        "post_unread": "Unread",
+        "post_not_shown": "Cannot be shown",
+        "post_no_topic": "No topic",
+        "delivery_queued": "Waiting to be sent",
+        "delivery_sent": "Sent",
+        "delivery_acknowledged": "Acknowledged",
+        "delivery_failed": "Failed",
+        "post_compose_intro": (
+            "The message is sent as a correspondence message (MedCom) to the receiver's own system."
+        ),
+        "post_child_legend": "Which child is the message about?",
+        "post_child": "Child from My children",
+        "post_child_placeholder": "Choose a child",
+        "post_cpr": "Or the child's CPR number",
+        "post_cpr_hint": "If the child is not on the list. 10 digits, e.g. 010110-1234.",
+        "post_receiver": "Receiver",
+        "post_receiver_hint": "Units that can receive correspondence messages.",
+        "post_receiver_placeholder": "Choose a receiver",
+        "post_kind_bup": "Child and adolescent psychiatry",
+        "post_kind_child_family": "Children and families departments",
+        "post_kind_gp": "General practitioners",
+        "post_kind_ppr": "Educational psychology services (PPR)",
+        "post_topic": "Topic (optional)",
+        "post_topic_hint": "Shown to the receiver as the message's heading.",
+        "post_text": "Message",
+        "post_files": "Attach files (optional)",
+        "post_files_hint": "PDF, PNG, JPEG or GIF, at most {mb} MB in all.",
+        "post_files_again": "Choose the files again.",
+        "post_logged_note": "That you write about the child is written to the access log.",
+        "post_send": "Send message",
+        "post_error_child": "Choose a child, or enter the child's CPR number.",
+        "post_error_receiver": "Choose a receiver from the list.",
+        "post_error_text": "Write a message.",
+        "post_error_file": (
+            'The file "{name}" cannot be attached. Attach a PDF, PNG, JPEG or GIF file of at '
+            "most {mb} MB."
+        ),
+        "post_error_total_size": "The files are too large together: at most {mb} MB in all.",
+        "post_error_rule": (
+            "The message cannot be sent because it breaks a rule of the MedCom standard. Remove "
+            "any special characters and try again."
+        ),
+        "post_error_colleague": "Choose a colleague from your own unit.",
+        "post_sent": "The message is queued for sending.",
+        "post_replied": "The reply is queued for sending.",
+        "post_forwarded": "The thread is forwarded in a new thread.",
+        "post_assigned": "The thread is assigned.",
+        "post_unassigned": "The thread is no longer assigned to anyone.",
+        "post_thread_title": "Thread",
+        "post_thread_missing": "The thread does not exist",
+        "post_thread_missing_text": "Your unit has no thread at this address.",
+        "post_messages": "Messages",
+        "post_ours": "from your unit",
+        "post_delivery": "Status",
+        "post_link": "link",
+        "post_no_content": "the content was not sent in the thread",
+        "post_other_attachments": "Other attachments",
+        "post_reply_heading": "Reply",
+        "post_reply_text": "Your reply",
+        "post_reply_send": "Send reply",
+        "post_forward_heading": "Forward",
+        "post_forward_note": (
+            "The whole thread, with attachments, goes to another unit in a new thread."
+        ),
+        "post_forward_text": "Your message to the new receiver",
+        "post_forward_send": "Forward",
+        "post_assign_heading": "Assign to a colleague",
+        "post_assign_to": "Assign to",
+        "post_assign_send": "Assign",
+        "post_nobody": "Nobody",
+        "post_you": "you",
     },
 }
 

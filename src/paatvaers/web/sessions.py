@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+from typing import Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -49,7 +50,22 @@ class CookieCipher:
 
 
 class EncryptedSessionMiddleware(SessionMiddleware):
-    def __init__(self, app: ASGIApp, secret_key: str, **options: object) -> None:
-        super().__init__(app, secret_key, **options)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        app: ASGIApp,
+        secret_key: str,
+        session_cookie: str,
+        max_age: int | None,
+        same_site: Literal["lax", "strict", "none"],
+        https_only: bool,
+    ) -> None:
+        super().__init__(
+            app,
+            secret_key,
+            session_cookie=session_cookie,
+            max_age=max_age,
+            same_site=same_site,
+            https_only=https_only,
+        )
         # SessionMiddleware calls only `sign` and `unsign` on its signer.
         self.signer = CookieCipher(secret_key)  # type: ignore[assignment]

@@ -73,7 +73,7 @@ def test_without_the_token_nothing_is_received(world: Correspondence, platform: 
     response = _post(platform, world.gp.sent[message.message_id].data, token="forkert")
     assert response.status_code == 401
     with world.factory() as session:
-        assert session.get(MedcomMessageRow, message.message_id) is None
+        assert session.get(MedcomMessageRow, (message.message_id, "in")) is None
 
 
 def test_an_unreadable_message_is_refused_and_quarantined(
@@ -139,4 +139,4 @@ def test_the_outbox_delivers_to_an_http_endpoint_and_retries_a_refusal(
     assert taken["headers"]["content-type"] == "application/fhir+json"
     assert sent.message_id.encode() in taken["body"]
     with world.factory() as session:
-        assert session.get_one(MedcomMessageRow, sent.message_id).delivery == "sent"
+        assert session.get_one(MedcomMessageRow, (sent.message_id, "out")).delivery == "sent"

@@ -89,7 +89,7 @@ def test_a_message_for_our_unit_is_answered_ok_and_queued_for_the_sender(
     try:
         with session_factory(engine)() as session:
             queued = session.scalars(select(MedcomOutboxRow.message_id)).all()
-            ack = session.get_one(MedcomMessageRow, queued[0])
+            ack = session.get_one(MedcomMessageRow, (queued[0], "out"))
     finally:
         engine.dispose()
     assert len(queued) == 1

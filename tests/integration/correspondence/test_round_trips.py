@@ -18,7 +18,7 @@ from tests.support.medcom import Correspondence, running_correspondence
 
 from paatvaers.correspondence.envelope import wrap
 from paatvaers.correspondence.worker import Worker
-from paatvaers.domain.organisations import UnitKind
+from paatvaers.domain.organisations import EmployeeFunction, UnitKind
 from paatvaers.medcom._fhir import JsonDict
 from paatvaers.medcom.codes import AckOutcome, Activity
 from paatvaers.medcom.model import AttachmentFile
@@ -46,12 +46,16 @@ def _gp_writes(world: Correspondence, text: str = "Hej, vi har set barnet i dag.
 
 def _stored(world: Correspondence, message_id: str) -> MedcomMessageRow:
     with world.factory() as session:
-        return session.get_one(MedcomMessageRow, message_id)
+        return session.scalars(
+            select(MedcomMessageRow).where(MedcomMessageRow.message_id == message_id)
+        ).one()
 
 
 def _thread(world: Correspondence, thread_id: str) -> MedcomThreadRow:
     with world.factory() as session:
-        return session.get_one(MedcomThreadRow, thread_id)
+        return session.scalars(
+            select(MedcomThreadRow).where(MedcomThreadRow.thread_id == thread_id)
+        ).one()
 
 
 def _acks_for(world: Correspondence, message_id: str) -> list[AckOutcome]:
@@ -287,3 +291,36 @@ def test_parallel_replies_received_by_two_workers_at_once_are_each_kept_once(
     assert _thread(world, sent.thread_id).latest_message_id == replies[-1].message_id
     with world.factory() as session:
         assert not session.scalars(select(MedcomQuarantineRow)).all()
+
+
+def test_two_of_our_own_units_writing_to_each_other_each_keep_the_thread(
+    world: Correspondence,
+) -> None:
+    units = world.access.scenario.units
+    with world.factory() as session, session.begin():
+        sent = world.writer(session).new(world.child, units[UnitKind.PPR].id, "Til PPR")
+    world.pump()
+    with world.factory() as session:
+        family_thread = session.get_one(
+            MedcomThreadRow, (sent.thread_id, units[UnitKind.CHILD_FAMILY].id)
+        )
+        ppr_thread = session.get_one(MedcomThreadRow, (sent.thread_id, units[UnitKind.PPR].id))
+        copies = session.scalars(
+            select(MedcomMessageRow.direction).where(MedcomMessageRow.message_id == sent.message_id)
+        ).all()
+        delivery = session.get_one(MedcomMessageRow, (sent.message_id, "out")).delivery
+    assert sorted(copies) == ["in", "out"]  # sent by one unit, received by the other
+    assert delivery == "acknowledged"
+    assert family_thread.latest_message_id == ppr_thread.latest_message_id == sent.message_id
+    with world.factory() as session, session.begin():
+        reply = world.writer(session, EmployeeFunction.PPR_PSYKOLOG).reply(
+            sent.thread_id, "Svar fra PPR"
+        )
+    world.pump()
+    with world.factory() as session:
+        family_thread = session.get_one(
+            MedcomThreadRow, (sent.thread_id, units[UnitKind.CHILD_FAMILY].id)
+        )
+        reply_delivery = session.get_one(MedcomMessageRow, (reply.message_id, "out")).delivery
+    assert family_thread.latest_message_id == reply.message_id
+    assert reply_delivery == "acknowledged"

@@ -65,7 +65,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "kind IN ('carecommunication','acknowledgement')", name=op.f("ck_medcom_message_kind")
         ),
-        sa.PrimaryKeyConstraint("message_id", name=op.f("pk_medcom_message")),
+        sa.PrimaryKeyConstraint("message_id", "direction", name=op.f("pk_medcom_message")),
     )
     op.create_index(
         op.f("ix_medcom_message_acknowledges"), "medcom_message", ["acknowledges"], unique=False
@@ -97,7 +97,7 @@ def upgrade() -> None:
         sa.Column("assigned_user_id", sa.UUID(), nullable=True),
         sa.Column("last_message_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("latest_message_id", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("thread_id", name=op.f("pk_medcom_thread")),
+        sa.PrimaryKeyConstraint("thread_id", "unit_id", name=op.f("pk_medcom_thread")),
     )
     op.create_index(op.f("ix_medcom_thread_unit_id"), "medcom_thread", ["unit_id"], unique=False)
     op.create_table(
@@ -111,6 +111,7 @@ def upgrade() -> None:
         "medcom_outbox",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("message_id", sa.String(length=64), nullable=False),
+        sa.Column("direction", sa.String(length=3), nullable=False),
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -122,9 +123,10 @@ def upgrade() -> None:
             "state IN ('pending','awaiting_ack','done','failed')",
             name=op.f("ck_medcom_outbox_state"),
         ),
+        sa.CheckConstraint("direction = 'out'", name=op.f("ck_medcom_outbox_direction")),
         sa.ForeignKeyConstraint(
-            ["message_id"],
-            ["medcom_message.message_id"],
+            ["message_id", "direction"],
+            ["medcom_message.message_id", "medcom_message.direction"],
             name=op.f("fk_medcom_outbox_message_id_medcom_message"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_medcom_outbox")),
