@@ -21,6 +21,7 @@ from paatvaers.ingest.service import ingest
 from paatvaers.medcom import cli as medcom_cli
 from paatvaers.population.generator import Population, generate
 from paatvaers.population.report import PopulationReport, report
+from paatvaers.quality import cli as quality_cli
 from paatvaers.settings import Settings, SmartIssuer
 from paatvaers.sources.base import SourceName
 from paatvaers.sources.registry import INGEST_ORDER
@@ -39,6 +40,7 @@ app.add_typer(simulators_app, name="simulators")
 app.add_typer(access_cli.app, name="access")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(medcom_cli.app, name="medcom")
+app.add_typer(quality_cli.app, name="quality")
 
 console = Console()
 DEMO_CHILDREN = 5000

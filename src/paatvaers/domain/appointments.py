@@ -13,7 +13,7 @@ practice setting SNOMED 394588006 (børne- og ungdomspsykiatri), facility type S
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -87,6 +87,9 @@ class Appointment:
     replaces_id: uuid.UUID | None = None  # set on the new appointment when one was moved
     # The referring organisation: APD-DK's optional second author with function code REFB.
     requester_sor: Sor | None = None
+    # When the document registry last updated the entry (meta.lastUpdated): the region
+    # delivered it then, which R12's freshness measures. Equality ignores it.
+    registered_at: datetime | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or (self.end is not None and self.end.tzinfo is None):

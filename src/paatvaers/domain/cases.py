@@ -99,6 +99,10 @@ class Case:
     non_public_title: str | None = None  # TitelAlternativTekst
     primary_handler: str | None = None  # Primær behandler, full name
     parties: tuple[CaseParty, ...] = field(default=())
+    # When the index last registered the case (StsTidspunkt): the municipality's case system
+    # delivered it then, which R12's freshness measures. Not part of what the case says, so
+    # equality ignores it.
+    registered_at: datetime | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.case_number or len(self.case_number) > 50:

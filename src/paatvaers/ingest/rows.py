@@ -81,7 +81,7 @@ MUNICIPAL_CASE = Table(
     ("id",),
     _columns(
         "id case_number title non_public_title kle status sensitivity owner_cvr"
-        " responsible_unit_id primary_handler source_system opened_at"
+        " responsible_unit_id primary_handler source_system opened_at registered_at"
     ),
 )
 CASE_PARTY = Table(
@@ -105,6 +105,7 @@ APPOINTMENT = Table(
         'id document_id patient_cpr patient_cpr_synthetic start "end" performer_sor'
         " performer_name location_sor location_name reason practice_setting_code"
         " facility_type_code episode_label status stage replaces_id requester_sor"
+        " registered_at"
     ),
 )
 
@@ -229,6 +230,7 @@ def case_row(c: Case) -> Row:
         c.primary_handler,
         c.source_system,
         c.opened_at,
+        c.registered_at,
     )
 
 
@@ -269,6 +271,7 @@ def appointment_row(a: Appointment, synthetic: bool) -> Row:
         a.stage.value if a.stage else None,
         a.replaces_id,
         _s(a.requester_sor),
+        a.registered_at,
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -172,6 +173,8 @@ class MunicipalCaseRow(Freshness, Base):
     primary_handler: Mapped[str | None] = mapped_column(String(200))
     source_system: Mapped[str] = mapped_column(String(20))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The index's registration time: when the municipality's system last delivered the case.
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         UniqueConstraint("owner_cvr", "case_number"),
@@ -219,6 +222,8 @@ class AppointmentRow(Freshness, Base):
     stage: Mapped[str | None] = mapped_column(String(12))
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
     requester_sor: Mapped[str | None] = mapped_column(String(20))
+    # The registry's meta.lastUpdated: when the region last delivered the document.
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("status IN ('booked','held','cancelled','moved')", name="status"),
@@ -501,3 +506,24 @@ class MedcomQuarantineRow(Base):
     origin: Mapped[str] = mapped_column(Text)  # the mailbox file or the HTTP peer
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class QualitySnapshotRow(Base):
+    """One figure of the data-quality follow-up (R12, R13, R15) on one day: the daily
+    snapshots that trends are drawn from. Aggregates only, never a child. Counts are stored as
+    computed and suppressed when shown (`paatvaers.quality.suppression`). Taking the day's
+    snapshot again replaces that day's figures."""
+
+    __tablename__ = "quality_snapshot"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    section: Mapped[str] = mapped_column(String(30), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[float] = mapped_column(Double)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # A trend reads one figure over many days.
+        Index("ix_quality_snapshot_series", "section", "subject", "metric", "day"),
+    )

@@ -19,7 +19,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from paatvaers.domain.appointments import (
@@ -54,6 +54,7 @@ class Metadata:
     master_identifier: str
     marking: AppointmentMarking
     replaces: str | None  # the DocumentReference id this one replaces
+    last_updated: datetime | None = None  # meta.lastUpdated: when the registry last changed it
 
 
 def read_record(payload: bytes, today: date) -> AppointmentWithPerformer:
@@ -114,7 +115,22 @@ def read_metadata(resource: JsonObject) -> Metadata:
         master_identifier=master_value,
         marking=_marking(resource.get("context")),
         replaces=_replaces(resource.get("relatesTo")),
+        last_updated=_last_updated(resource.get("meta")),
     )
+
+
+def _last_updated(meta: object) -> datetime | None:
+    """meta.lastUpdated, an instant with a time zone; None when the server gave none."""
+    stamp = meta.get("lastUpdated") if isinstance(meta, Mapping) else None
+    if stamp is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        raise RecordRejected(f"meta.lastUpdated is not an instant: {stamp!r}") from None
+    if moment.tzinfo is None:
+        raise RecordRejected(f"meta.lastUpdated has no time zone: {stamp!r}")
+    return moment
 
 
 def _codings(concept: object) -> list[JsonObject]:
@@ -290,6 +306,7 @@ def _appointment(
         stage=None,  # APD-DK has no place for the course stage
         replaces_id=replaces_id,
         requester_sor=apd.requester_sor,
+        registered_at=meta.last_updated,
     )
 
 

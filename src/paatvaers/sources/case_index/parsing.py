@@ -110,6 +110,7 @@ def parse_snapshot(payload: bytes, key: str) -> Case:
             non_public_title=hidden_title,
             primary_handler=relations.handler(),
             parties=relations.parties(),
+            registered_at=_registered(registration),
         )
     except ValueError as exc:  # the domain's own rules, should a check here have missed one
         raise RecordRejected(f"the case breaks a domain rule: {exc}") from exc
@@ -147,6 +148,12 @@ def _registration(root: etree._Element) -> etree._Element:
     if lifecycle is not None and lifecycle not in _LIVE_LIFECYCLES:
         raise RecordRejected(f"the registration's LivscyklusKode is {lifecycle}, not Importeret")
     return latest
+
+
+def _registered(registration: dict[str, etree._Element]) -> datetime | None:
+    """The index's registration time (StsTidspunkt) of the latest registration."""
+    text = _child_text(registration, GD, "StsTidspunkt")
+    return None if text is None else _time(text, "Registrering/StsTidspunkt")
 
 
 def _fields(element: etree._Element) -> dict[str, etree._Element]:
