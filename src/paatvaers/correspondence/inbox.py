@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from paatvaers.correspondence import outbox
+from paatvaers.correspondence import outbox, threads
 from paatvaers.correspondence.envelope import XML
 from paatvaers.medcom._fhir import message_header
 from paatvaers.medcom.acknowledgement import (
@@ -43,7 +43,6 @@ from paatvaers.store.tables import (
     MedcomMessageRow,
     MedcomOutboxRow,
     MedcomQuarantineRow,
-    MedcomThreadRow,
 )
 
 log = logging.getLogger(__name__)
@@ -183,7 +182,7 @@ def _care_communication_received(
     row = _stored(bundle, message_id, "carecommunication", message, now, synthetic)
     row.ack_outcome = AckOutcome.OK.value
     session.add(row)
-    _thread(session, endpoint, message, synthetic)
+    threads.record_message(session, endpoint.unit_id, message, message.sender.gln.value, synthetic)
     ack = _answer(session, bundle, AckOutcome.OK, (), now)
     return Receipt("ok", message_id, "modtaget", ack)
 
@@ -284,36 +283,6 @@ def _queue(session: Session, ack_bundle: JsonDict, ack: Acknowledgement, now: da
         ),
         now,
     )
-
-
-def _thread(
-    session: Session, endpoint: MedcomEndpointRow, message: CareCommunication, synthetic: bool
-) -> None:
-    """Group by Communication.identifier; the thread's latest message is the one sent last,
-    whatever order they arrive in."""
-    thread = session.get(
-        MedcomThreadRow, (message.thread_id, endpoint.unit_id), with_for_update=True
-    )
-    if thread is None:
-        session.add(
-            MedcomThreadRow(
-                thread_id=message.thread_id,
-                unit_id=endpoint.unit_id,
-                counterpart_gln=message.sender.gln.value,
-                child_cpr=message.patient.cpr.value,
-                child_cpr_synthetic=synthetic,
-                topic=message.topic,
-                category=message.category,
-                last_message_at=message.sent_at,
-                latest_message_id=message.message_id,
-            )
-        )
-        return
-    if message.sent_at >= thread.last_message_at:  # the same second: the later arrival
-        thread.last_message_at = message.sent_at
-        thread.latest_message_id = message.message_id
-        thread.topic = message.topic
-        thread.counterpart_gln = message.sender.gln.value
 
 
 # -- storing ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from paatvaers.access.engine import Decision
 from paatvaers.access.identity import Principal
 from paatvaers.access.reading import ChildAccess
-from paatvaers.correspondence import address_book, outbox
+from paatvaers.correspondence import address_book, outbox, threads
 from paatvaers.domain.cpr import Cpr
 from paatvaers.domain.data_flows import DataFlow
 from paatvaers.domain.organisations import EmployeeFunction
@@ -228,20 +228,13 @@ class Writer:
         return message
 
     def _record_in_thread(self, message: CareCommunication) -> None:
-        thread = self.session.get(MedcomThreadRow, (message.thread_id, self.principal.unit.id))
-        if thread is None:
-            thread = MedcomThreadRow(
-                thread_id=message.thread_id,
-                unit_id=self.principal.unit.id,
-                child_cpr=message.patient.cpr.value,
-                child_cpr_synthetic=self.access.synthetic,
-                category=message.category,
-            )
-            self.session.add(thread)
-        thread.counterpart_gln = message.receiver.gln.value
-        thread.topic = message.topic
-        thread.last_message_at = message.sent_at
-        thread.latest_message_id = message.message_id
+        threads.record_message(
+            self.session,
+            self.principal.unit.id,
+            message,
+            message.receiver.gln.value,
+            self.access.synthetic,
+        )
         self.session.merge(
             MedcomThreadReadRow(
                 thread_id=message.thread_id, user_id=self.principal.user_id, read_at=self.now

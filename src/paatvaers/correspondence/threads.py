@@ -137,6 +137,42 @@ class Receiver:
     kind: str
 
 
+# -- keeping a unit's threads -------------------------------------------------------------------
+
+
+def record_message(
+    session: Session,
+    unit_id: uuid.UUID,
+    message: CareCommunication,
+    counterpart_gln: str,
+    synthetic: bool,
+) -> None:
+    """The unit's thread of `message` (by Communication.identifier), made or brought up to
+    date, for a message sent or received: its latest message is the one sent last, whatever
+    order they arrive in (within the same second, the later arrival)."""
+    thread = session.get(MedcomThreadRow, (message.thread_id, unit_id), with_for_update=True)
+    if thread is None:
+        session.add(
+            MedcomThreadRow(
+                thread_id=message.thread_id,
+                unit_id=unit_id,
+                counterpart_gln=counterpart_gln,
+                child_cpr=message.patient.cpr.value,
+                child_cpr_synthetic=synthetic,
+                topic=message.topic,
+                category=message.category,
+                last_message_at=message.sent_at,
+                latest_message_id=message.message_id,
+            )
+        )
+        return
+    if message.sent_at >= thread.last_message_at:
+        thread.last_message_at = message.sent_at
+        thread.latest_message_id = message.message_id
+        thread.topic = message.topic
+        thread.counterpart_gln = counterpart_gln
+
+
 # -- the inbox ----------------------------------------------------------------------------------
 
 
