@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,8 +13,9 @@ from typing import Any
 import pytest
 
 from paatvaers.medcom.cli import read_message
-from paatvaers.medcom.validation import Severity, ValidationReport, validate_bundle
+from paatvaers.medcom.validation import Severity, ValidationReport, fastpath, validate_bundle
 from paatvaers.medcom.validation import fhirpath as fp
+from paatvaers.medcom.validation.primitives import primitive_problem
 from paatvaers.medcom.validation.walker import Item, _ele_1, _ext_1
 
 VECTORS = Path(__file__).resolve().parents[3].parent / "shared" / "vectors"
@@ -407,3 +410,185 @@ def test_a_bundle_without_message_header_or_profile_is_rejected(
     report = broken(new_message, headless)
     assert report.profile is None
     assert [(i.path, i.rule) for i in report.errors] == [("Bundle", "profile selection")]
+
+
+# --- the fast FHIRPath evaluator agrees with fhirpathpy ---------------------------------------
+
+
+def _contained_basic(b: dict[str, Any]) -> None:
+    communication = resource(b, "Communication")
+    communication["contained"] = [{"resourceType": "Basic", "id": "c1", "code": {"text": "note"}}]
+    communication["about"] = [{"reference": "#c1"}]
+
+
+def _acknowledgement_answer(code: str) -> Mutation:
+    def answer(b: dict[str, Any]) -> None:
+        resource(b, "MessageHeader")["response"]["code"] = code
+
+    return answer
+
+
+def _every_message() -> list[dict[str, Any]]:
+    """The published examples (JSON and XML) and every broken variant the tests use."""
+    bundles = [load(p) for p in (*CC_EXAMPLES, *ACK_EXAMPLES)]
+    bundles += [read_message(p) for p in XML_EXAMPLES]
+    new = load(CC / "Bundle-add5e7e2-0c0f-4a4a-bfff-f6f984fa7e3c.json")
+    acknowledgement = load(ACK / "Bundle-a8c041b8-c65a-4fde-a90f-962076918834.json")
+    variants: list[tuple[dict[str, Any], Mutation]] = [
+        *((new, mutation) for mutation, _, _ in CARECOMMUNICATION_BREAKS),
+        (new, _contained_basic),
+        (new, lambda b: gln_identifier(b).update(system="urn:oid:1.3.88")),
+        (new, lambda b: gln_identifier(b).update(system="urn:oid:1.3.89")),
+        (acknowledgement, _acknowledgement_answer("fatal-error")),
+        (acknowledgement, _acknowledgement_answer("maybe")),
+    ]
+    for example, mutation in variants:
+        bundle = copy.deepcopy(example)
+        mutation(bundle)
+        bundles.append(bundle)
+    return bundles
+
+
+def test_the_fast_evaluator_agrees_with_fhirpathpy_on_every_invariant_evaluated() -> None:
+    with fp.cross_checking() as check:
+        for bundle in _every_message():
+            validate_bundle(bundle)
+    assert check.mismatches == []
+    assert len(check.expressions) >= 40  # the invariants of all message types were met
+    assert check.fast > 50 * check.deferred  # and nearly all evaluated by the fast evaluator
+
+
+def test_what_the_fast_evaluator_defers_is_still_evaluated_by_fhirpathpy(
+    new_message: dict[str, Any],
+) -> None:
+    # dom-3 on a resource with contained resources needs descendants(): deferred to fhirpathpy,
+    # which cannot evaluate it either, and says so (see the test above on not-evaluated).
+    with fp.cross_checking() as check:
+        report = broken(new_message, _contained_basic)
+    assert check.deferred >= 1
+    assert [i.severity for i in report.issues if i.rule == "invariant dom-3"] == [
+        Severity.INFORMATION
+    ]
+
+
+PATIENT = {"resourceType": "Patient", "id": "p"}
+EXTENSION_WITH_COMPANION = {"url": "u", "_valueString": {"extension": [{"url": "e"}]}}
+
+# (expression, focus, FHIR type of the focus): shapes where fhirpathpy's meaning is subtle
+EDGE_CASES: list[tuple[str, object, str]] = [
+    ("value.exists()", {"url": "u", "valueString": "x"}, "Extension"),
+    ("value.exists()", EXTENSION_WITH_COMPANION, "Extension"),
+    ("value.ofType(Quantity).exists()", {"url": "u", "valueQuantity": {"value": 1}}, "Extension"),
+    ("given.count() = 2", {"given": ["a", "b"], "_given": [{"id": "x"}, {"id": "y"}]}, "HumanName"),
+    ("given.count()", {"given": ["a", None], "_given": [None, {"id": "x"}]}, "HumanName"),
+    ("Patient.name.exists()", {**PATIENT, "name": [{"family": "F"}]}, "Patient"),
+    ("Bundle.entry.exists()", PATIENT, "Patient"),
+    ("name.exists() and telecom.exists()", {**PATIENT, "name": [{"family": "F"}]}, "Patient"),
+    ("name.exists() or telecom.exists()", PATIENT, "Patient"),
+    ("gender.exists() implies birthDate.exists()", {**PATIENT, "gender": "male"}, "Patient"),
+    ("active and gender.exists()", {**PATIENT, "active": True}, "Patient"),
+    ("active.not()", {**PATIENT, "active": False}, "Patient"),
+    ("gender.not()", {**PATIENT, "gender": "male"}, "Patient"),
+    ("gender.exists() xor active.exists()", {**PATIENT, "gender": "male"}, "Patient"),
+    ("gender and active", {**PATIENT, "gender": "male", "active": True}, "Patient"),
+    ("coding.code != 'a'", {"coding": [{"code": "a"}, {"code": "b"}]}, "CodeableConcept"),
+    ("coding.code = 'a'", {"coding": [{"code": "a"}]}, "CodeableConcept"),
+    ("coding.code = 'a'", {"coding": []}, "CodeableConcept"),
+    (
+        "coding.where(code = 'b').exists()",
+        {"coding": [{"code": "a"}, {"code": "b"}]},
+        "CodeableConcept",
+    ),
+    ("coding.all(code.exists())", {"coding": [{"code": "a"}, {"system": "s"}]}, "CodeableConcept"),
+    (
+        "coding.select(code & system).isDistinct()",
+        {"coding": [{"code": "a"}, {"code": "a"}]},
+        "CodeableConcept",
+    ),
+    ("coding.first().code = 'a'", {"coding": [{"code": "a"}, {"code": "b"}]}, "CodeableConcept"),
+    ("coding[1].code = 'b'", {"coding": [{"code": "a"}, {"code": "b"}]}, "CodeableConcept"),
+    (
+        "(coding.count() + text.count()) > 1",
+        {"coding": [{"code": "a"}], "text": "t"},
+        "CodeableConcept",
+    ),
+    ("iif(text.exists(), coding.exists(), true)", {"text": "t"}, "CodeableConcept"),
+    ("where(use = 'home').empty()", {"use": "home"}, "Address"),
+    ("extension('u').value.exists()", {"extension": [{"url": "u", "valueCode": "c"}]}, "Coding"),
+    ("extension('u').exists()", {"extension": [{"url": "v", "valueCode": "c"}]}, "Coding"),
+    ("extension('u').exists()", {"extension": [{"valueCode": "c"}]}, "Coding"),
+    (
+        "text.`div`.exists()",
+        {"text": {"status": "generated", "div": "<div/>"}, **PATIENT},
+        "Patient",
+    ),
+    ("%resource.id = 'p'", {"family": "F"}, "HumanName"),
+    ("birthDate > '2000'", {**PATIENT, "birthDate": "2001-01-01"}, "Patient"),
+    ("birthDate = @2001-01-01", {**PATIENT, "birthDate": "2001-01-01"}, "Patient"),
+    ("multipleBirth = 1.0", {**PATIENT, "multipleBirthInteger": 1}, "Patient"),
+    (
+        "name.family.startsWith('F')",
+        {**PATIENT, "name": [{"family": "F"}, {"family": "G"}]},
+        "Patient",
+    ),
+    ("name.family.contains('x')", {**PATIENT, "name": [{"family": "axb"}]}, "Patient"),
+    ("contained.where(descendants().exists()).empty()", PATIENT, "Patient"),
+    (
+        "contained.where(descendants().exists()).empty()",
+        {**PATIENT, "contained": [PATIENT]},
+        "Patient",
+    ),
+    ("matches('^[0-9]{3}$')", "123", "string"),
+    ("matches('[0-9]')", "a1", "string"),
+    ("substring(0,1).toInteger() * 3 mod(10) = 9", "35", "string"),
+    ("substring(5,1).exists()", "35", "string"),
+    ("toInteger() + 1 = 36", "35", "string"),
+    ("hasValue()", "x", "string"),
+    ("hasValue()", {"id": "x"}, "Coding"),
+    ("resource.is(Patient)", {"resource": PATIENT}, "Bundle.entry"),
+    ("resource.is(DomainResource)", {"resource": PATIENT}, "Bundle.entry"),
+    ("resource.ofType(Observation).exists()", {"resource": PATIENT}, "Bundle.entry"),
+    ("request is BackboneElement", {"request": {"method": "GET", "url": "x"}}, "Bundle.entry"),
+    ("fullUrl.contains('/_history/').not()", {"fullUrl": "urn:uuid:1"}, "Bundle.entry"),
+    ("trace('x').fullUrl.exists()", {"fullUrl": "urn:uuid:1"}, "Bundle.entry"),
+]
+
+
+@pytest.mark.parametrize(
+    ("expression", "focus", "type_path"), EDGE_CASES, ids=[e for e, _, _ in EDGE_CASES]
+)
+def test_the_fast_evaluator_agrees_with_fhirpathpy_or_defers(
+    expression: str, focus: object, type_path: str
+) -> None:
+    resource = focus if isinstance(focus, dict) and "resourceType" in focus else PATIENT
+    with fp.cross_checking() as check, contextlib.suppress(fp.NotEvaluated):
+        fp.evaluate(expression, focus, type_path, resource)
+    assert check.mismatches == []
+    assert check.fast + check.deferred == 1
+
+
+def test_the_fast_evaluator_defers_what_it_does_not_evaluate_exactly() -> None:
+    two_codings = {"coding": [{"code": "a"}, {"code": "b"}]}
+    deferred = [
+        ("coding.code = coding.code.where(true)", two_codings, "CodeableConcept"),
+        ("birthDate = @2001-01-01", {**PATIENT, "birthDate": "2001-01-01"}, "Patient"),
+        ("resource.is(DomainResource)", {"resource": PATIENT}, "Bundle.entry"),
+        ("request is BackboneElement", {"request": {"method": "GET"}}, "Bundle.entry"),
+        ("given.count()", {"given": ["a", None]}, "HumanName"),
+    ]
+    for expression, focus, type_path in deferred:
+        with pytest.raises(fastpath.Defer):
+            fp.fast_compiled(expression).holds(focus, type_path, PATIENT)
+
+
+# --- base64Binary without its pattern's groups -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["QUJD", "QUJDRA==", "QUJDRA=", "QUJ", "", "QU JD", " QUJD ", "QUJD\nRA==", "QU-D", "QUJDé==="],
+)
+def test_base64_is_checked_as_its_pattern_says(value: str) -> None:
+    pattern = re.compile(r"(\s*([0-9a-zA-Z\+/=]){4}\s*)+", re.ASCII)
+    expected = None if pattern.fullmatch(value) else f"not a valid base64Binary: {value!r}"
+    assert primitive_problem("base64Binary", value) == expected

@@ -58,7 +58,10 @@ class Slicing:
 
 @dataclass(eq=False, slots=True)
 class ElementDef:
-    """One element of a snapshot, with its children and slices attached."""
+    """One element of a snapshot, with its children and slices attached.
+
+    The fields after `slices` are derived once, when the profile is built, so that walking
+    a message does not compute them again for every value."""
 
     id: str
     path: str
@@ -75,19 +78,34 @@ class ElementDef:
     content_reference: str | None
     children: dict[str, ElementDef] = field(default_factory=dict)
     slices: list[ElementDef] = field(default_factory=list)
+    name: str = field(init=False)  # the last path segment, e.g. `value[x]`
+    json_name: str = field(init=False)  # without [x]: `value`
+    companion_key: str = field(init=False)  # `_value`: a primitive's id and extensions
+    is_choice: bool = field(init=False)
+    cardinality: str = field(init=False)  # `0..*`
+    type_code: str = field(init=False)  # the type of a non-choice element
+    choice_types: dict[str, str] = field(init=False)  # `String` -> `string`, for value[x]
+    type_profiles: dict[str, tuple[str, ...]] = field(init=False)  # type code -> profiles
+    # Set by build_profile once the tree is complete:
+    known_names: frozenset[str] = frozenset()  # JSON names of the non-choice children
+    check_when_absent: bool = False  # min > 0, or a slice with min > 0
+    child_list: tuple[ElementDef, ...] = ()  # the children in the snapshot's order
+    child_index: dict[str, int] = field(default_factory=dict)  # JSON name -> position
+    always_visit: tuple[int, ...] = ()  # children to visit even when the JSON has no key
+    memo: dict[Any, Any] = field(default_factory=dict)  # lookups derived from the definitions
 
-    @property
-    def name(self) -> str:
-        """The last path segment, e.g. `value[x]`."""
-        return self.path.rsplit(".", 1)[-1]
-
-    @property
-    def is_choice(self) -> bool:
-        return self.name.endswith("[x]")
-
-    @property
-    def cardinality(self) -> str:
-        return f"{self.min}..{'*' if self.max is None else self.max}"
+    def __post_init__(self) -> None:
+        self.name = self.path.rsplit(".", 1)[-1]
+        self.is_choice = self.name.endswith("[x]")
+        self.json_name = self.name.removesuffix("[x]")
+        self.companion_key = f"_{self.json_name}"
+        self.cardinality = f"{self.min}..{'*' if self.max is None else self.max}"
+        self.type_code = self.types[0].code if self.types else "BackboneElement"
+        self.choice_types = {t.code[:1].upper() + t.code[1:]: t.code for t in self.types}
+        profiles: dict[str, tuple[str, ...]] = {}
+        for t in self.types:
+            profiles[t.code] = profiles.get(t.code, ()) + t.profiles
+        self.type_profiles = profiles
 
 
 @dataclass(eq=False, slots=True)
@@ -190,6 +208,25 @@ def build_profile(sd: JsonObject) -> Profile:
             referenced = by_id.get(element.content_reference.partition("#")[2])
             if referenced is not None:
                 element.children = referenced.children
+    for element in elements:
+        element.check_when_absent = element.min > 0 or (
+            element.slicing is not None and any(s.min > 0 for s in element.slices)
+        )
+    for element in elements:
+        element.known_names = frozenset(
+            child.json_name for child in element.children.values() if not child.is_choice
+        )
+        element.child_list = tuple(element.children.values())
+        element.child_index = {
+            child.json_name: index
+            for index, child in enumerate(element.child_list)
+            if not child.is_choice
+        }
+        element.always_visit = tuple(
+            index
+            for index, child in enumerate(element.child_list)
+            if child.is_choice or child.check_when_absent
+        )
     return Profile(
         url=sd["url"],
         version=sd.get("version"),

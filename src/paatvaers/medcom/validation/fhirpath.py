@@ -1,15 +1,22 @@
-"""Invariants (`constraint[].expression`) evaluated as FHIRPath with fhirpathpy.
+"""Invariants (`constraint[].expression`) evaluated as FHIRPath, with fhirpathpy's meaning.
 
 Expressions are compiled once per process. fhirpathpy lacks four functions the published
 expressions use; they are supplied here: `resolve()` (within the message Bundle),
 `conformsTo()` (validation against a shipped profile), `hasValue()` and `htmlChecks()`.
 The first two need the message being validated, which a context variable carries.
+
+Each expression is evaluated by the compiled evaluator of fastpath.py first; where it
+meets something it does not evaluate exactly as fhirpathpy would, it defers, and fhirpathpy
+evaluates the expression. `cross_checking()` evaluates every expression both ways and
+records any disagreement (the tests run all published examples and broken variants so).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any, Protocol
 
@@ -17,6 +24,7 @@ import fhirpathpy
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
+from paatvaers.medcom.validation import fastpath
 from paatvaers.medcom.validation.xhtml import html_problem
 
 
@@ -83,6 +91,46 @@ _OPTIONS = {
 }
 
 
+_USER_FUNCTIONS = {
+    "resolve": fastpath.UserFunction(_resolve),
+    "conformsTo": fastpath.UserFunction(_conforms_to, takes_string=True),
+    "hasValue": fastpath.UserFunction(_has_value),
+    "htmlChecks": fastpath.UserFunction(_html_checks),
+}
+
+
+@dataclass(slots=True)
+class CrossCheck:
+    """What `cross_checking()` saw: evaluations by the fast evaluator (each compared with
+    fhirpathpy), evaluations it deferred, and every disagreement."""
+
+    fast: int = 0
+    deferred: int = 0
+    expressions: set[str] = field(default_factory=set)
+    mismatches: list[str] = field(default_factory=list)
+
+
+_cross_check: ContextVar[CrossCheck | None] = ContextVar("cross_check", default=None)
+
+
+@contextmanager
+def cross_checking() -> Iterator[CrossCheck]:
+    """Within it, every invariant is evaluated by both evaluators (for tests: slow)."""
+    check = CrossCheck()
+    token = _cross_check.set(check)
+    _evaluate_primitive.cache_clear()
+    try:
+        yield check
+    finally:
+        _cross_check.reset(token)
+        _evaluate_primitive.cache_clear()
+
+
+@cache
+def fast_compiled(expression: str) -> fastpath.Expression:
+    return fastpath.compile_expression(expression, _USER_FUNCTIONS)
+
+
 def _short(error: Exception) -> str:
     text = str(error)
     return text if len(text) <= 120 else f"{text[:117]}..."
@@ -114,7 +162,11 @@ def evaluate(expression: str, focus: object, type_path: str, resource: dict[str,
     As in the FHIR validator, a single boolean is the answer and any other non-empty
     result counts as true; an empty result fails.
     """
-    if isinstance(focus, str | int | float | bool) and not _depends_on_message(expression):
+    if (
+        isinstance(focus, str | int | float | bool)
+        and not _depends_on_message(expression)
+        and _cross_check.get() is None
+    ):
         return _evaluate_primitive(expression, focus)
     return _evaluate(expression, focus, type_path, resource)
 
@@ -124,6 +176,35 @@ def _evaluate(expression: str, focus: object, type_path: str, resource: dict[str
         # In FHIR a primitive's `value` is the primitive itself (dk-core's x-ecpr and d-ecpr
         # sit on Identifier.value as `value.matches(...)`); fhirpathpy has no such member.
         expression = expression.removeprefix("value.")
+    check = _cross_check.get()
+    try:
+        result = fast_compiled(expression).holds(focus, type_path, resource)
+    except NotEvaluated:
+        raise  # resolve() or conformsTo() outside a message: fhirpathpy would say the same
+    except Exception as reason:  # Defer, or anything unforeseen: fhirpathpy decides
+        if check is not None:
+            check.deferred += 1
+            if not isinstance(reason, fastpath.Defer):
+                check.mismatches.append(f"{expression!r}: the fast evaluator raised {reason!r}")
+        return _with_fhirpathpy(expression, focus, type_path, resource)
+    if check is not None:
+        check.fast += 1
+        check.expressions.add(expression)
+        try:
+            expected: bool | str = _with_fhirpathpy(expression, focus, type_path, resource)
+        except NotEvaluated as error:
+            expected = f"not evaluated: {error}"
+        if expected != result:
+            check.mismatches.append(
+                f"{expression!r} on {type_path} {focus!r:.200}: "
+                f"fast {result}, fhirpathpy {expected}"
+            )
+    return result
+
+
+def _with_fhirpathpy(
+    expression: str, focus: object, type_path: str, resource: dict[str, Any]
+) -> bool:
     function = compiled(expression)
     # A data type or backbone element needs its type for choice elements such as `value`;
     # a resource must stay a plain dict, or fhirpathpy cannot match `Bundle.entry...`.

@@ -11,7 +11,7 @@ from paatvaers.medcom.validation.fhirpath import NotEvaluated, current_scope
 from paatvaers.medcom.validation.issues import Issue, IssueSink, Severity, ValidationReport
 from paatvaers.medcom.validation.terminology import Terminology
 from paatvaers.medcom.validation.tolerance import bundle_id_problem
-from paatvaers.medcom.validation.walker import Walker
+from paatvaers.medcom.validation.walker import InvariantKey, InvariantResult, Walker
 
 EVENT_CODES = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes"
 _CC = "http://medcomfhir.dk/ig/carecommunication/StructureDefinition/"
@@ -106,6 +106,7 @@ class MessageRun:
             self._by_url.setdefault(f"{resource_type}/{resource.get('id')}", resource)
         self._results: dict[tuple[int, str], list[Issue]] = {}
         self._planned: dict[int, list[str]] = {}
+        self.invariant_results: dict[InvariantKey, InvariantResult] = {}
 
     def validated_as(self, resource: JsonObject) -> list[str]:
         """The shipped profiles an entry is validated against (declared, else the default)."""

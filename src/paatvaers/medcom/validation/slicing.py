@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from paatvaers.medcom.validation.definitions import Discriminator, ElementDef, JsonObject
@@ -25,8 +26,9 @@ class Undetermined(Exception):
     """A discriminator whose expected value cannot be read from the shipped definitions."""
 
 
-def segments(path: str) -> list[str]:
-    return [s for s in _SEGMENT.findall(path) if s != "$this"]
+@cache
+def segments(path: str) -> tuple[str, ...]:
+    return tuple(s for s in _SEGMENT.findall(path) if s != "$this")
 
 
 def check_slices(
@@ -45,9 +47,9 @@ def check_slices(
                 f"slice {slice_.slice_name} of {element.path} has {count} item(s), "
                 f"allowed {slice_.cardinality}",
             )
-    names = ", ".join(str(s.slice_name) for s in element.slices)
     for index, (item, matched) in enumerate(zip(items, assigned, strict=True)):
         if matched is None and slicing.rules == "closed":
+            names = ", ".join(str(s.slice_name) for s in element.slices)
             walker.sink.error(
                 item.path,
                 "slicing closed",
@@ -165,7 +167,22 @@ def _extension(walker: Walker, element: ElementDef, url: str) -> ElementDef | No
 
 
 def element_at(walker: Walker, slice_: ElementDef, path: str) -> ElementDef:
-    """The element of the slice that a discriminator path points at."""
+    """The element of the slice that a discriminator path points at (found once: the
+    definitions do not change)."""
+    key = ("element_at", path)
+    found = slice_.memo.get(key)
+    if found is None:
+        try:
+            found = slice_.memo[key] = _element_at(walker, slice_, path)
+        except Undetermined as reason:
+            found = slice_.memo[key] = reason
+    if isinstance(found, Undetermined):
+        raise Undetermined(str(found))
+    result: ElementDef = found
+    return result
+
+
+def _element_at(walker: Walker, slice_: ElementDef, path: str) -> ElementDef:
     element: ElementDef | None = slice_
     for segment in segments(path):
         if element is None:

@@ -38,12 +38,19 @@ from paatvaers.medcom.validation.values import equals_fixed, matches_pattern
 # time to validate a message.
 NATIVE_INVARIANTS = frozenset({"ele-1", "ext-1"})
 
+# The result of an invariant on a JSON object of the message, kept for the message: a value
+# matched to a slice is checked against the slice and against the element it slices, and
+# both carry the same invariants. True or False, or why it was not evaluated.
+InvariantKey = tuple[str, int, str, int]  # expression, id(value), type path, id(resource)
+InvariantResult = bool | str
+
 
 class Scope(Protocol):
     """The message being validated, as the walker needs it."""
 
     definitions: Definitions
     terminology: Terminology
+    invariant_results: dict[InvariantKey, InvariantResult]
 
     def resolve(self, reference: str) -> JsonObject | None: ...
 
@@ -52,7 +59,7 @@ class Scope(Protocol):
     def validated_as(self, resource: JsonObject) -> list[str]: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Item:
     """One JSON value at `path`, of FHIR type `type_code`, held as `name` in `owner`."""
 
@@ -73,9 +80,10 @@ def _present(values: Iterable[Any]) -> bool:
 
 
 def _ele_1(item: Item) -> bool:
-    if not isinstance(item.value, dict):
+    value = item.value
+    if not isinstance(value, dict):
         return True  # a primitive value, or a companion that carries extensions
-    return any(key != "id" for key in item.value)
+    return len(value) > ("id" in value)  # a key other than id
 
 
 def _ext_1(item: Item) -> bool:
@@ -91,6 +99,10 @@ class Walker:
         self.scope = scope
         self.definitions = scope.definitions
         self.sink = sink
+        # (element, value) pairs already checked in this walk: a value reached again through
+        # another path of the profiles (a type profile under both a slice and the element it
+        # slices) would give the same issues into the same sink, so it is checked once.
+        self._checked: set[tuple[int, str, str, str, str, str]] = set()
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -108,24 +120,37 @@ class Walker:
 
     def check_item(self, element: ElementDef, item: Item, resource: JsonObject) -> None:
         """Everything `element` says about one value already matched to it."""
-        type_path = self._type_path(element, item)
-        if item.value is not None:
-            self._fixed_and_pattern(element, item)
-            self._binding(element, item)
-        self._invariants(element, item, type_path, resource)
-        if item.value is None:
+        type_code = item.type_code
+        done = (id(element), item.path, type_code, item.owner, item.name, item.key)
+        if done in self._checked:
             return
-        if is_primitive(item.type_code):
-            problem = primitive_problem(item.type_code, item.value)
+        self._checked.add(done)
+        type_path = (
+            self._type_path(element, item)
+            if type_code == "BackboneElement" or type_code == "Element"  # noqa: PLR1714
+            else type_code
+        )
+        value = item.value
+        if value is not None:
+            if element.fixed is not None or element.pattern is not None:
+                self._fixed_and_pattern(element, item)
+            if element.binding is not None:
+                self._binding(element, item)
+        if element.constraints:
+            self._invariants(element, item, type_path, resource)
+        if value is None:
+            return
+        if is_primitive(type_code):
+            problem = primitive_problem(type_code, value)
             if problem:
-                self.sink.error(item.path, f"type {item.type_code}", problem)
+                self.sink.error(item.path, f"type {type_code}", problem)
             return
-        if item.type_code == "Resource" or not isinstance(item.value, dict):
-            if not isinstance(item.value, dict):
-                self.sink.error(item.path, f"type {item.type_code}", "expected a JSON object")
+        if type_code == "Resource" or not isinstance(value, dict):
+            if not isinstance(value, dict):
+                self.sink.error(item.path, f"type {type_code}", "expected a JSON object")
             return  # entries are validated on their own, against their own profiles
         self._structure(element, item, type_path, resource)
-        if item.type_code == "Reference":
+        if type_code == "Reference":
             self._reference(element.types, item, resource)
 
     def _type_path(self, element: ElementDef, item: Item) -> str:
@@ -139,9 +164,9 @@ class Walker:
     def _structure(
         self, element: ElementDef, item: Item, type_path: str, resource: JsonObject
     ) -> None:
-        profiles = [p for t in element.types if t.code == item.type_code for p in t.profiles]
+        profiles = element.type_profiles.get(item.type_code, ())
         if element.children:
-            self.children(element.children, item.value, item.path, type_path, resource)
+            self.children(element, item.value, item.path, type_path, resource)
         for url in profiles:
             profile = self.definitions.profile(url)
             if profile is None:
@@ -174,72 +199,102 @@ class Walker:
 
     def children(
         self,
-        children: dict[str, ElementDef],
+        element: ElementDef,
         obj: JsonObject,
         path: str,
         type_path: str,
         resource: JsonObject,
     ) -> None:
-        consumed = {"resourceType"} if obj is resource else set()
-        for name, child in children.items():
-            items = self._collect(child, name, obj, path, type_path, consumed)
-            self._cardinality(child, items, f"{path}.{name.removesuffix('[x]')}")
-            for item in items:
-                self.check_item(child, item, resource)
-            if child.slices and child.slicing:
-                check_slices(self, child, items, f"{path}.{name.removesuffix('[x]')}", resource)
+        """The children of `element` in `obj`, in the snapshot's order, then the keys of `obj`
+        that are none of them. Only children with a key in `obj`, or that must be looked at
+        when absent (required ones, choices), are visited."""
+        index = element.child_index
+        visit = set(element.always_visit)
+        others: list[str] = []
         for key in obj:
-            if key not in consumed and key.removeprefix("_") not in consumed:
-                self.sink.error(
-                    f"{path}.{key}", "unknown element", f"{key} is not an element of {type_path}"
-                )
+            found = index.get(key)
+            if found is None and key[:1] == "_":
+                found = index.get(key[1:])
+            if found is None:
+                others.append(key)
+            else:
+                visit.add(found)
+        choice_keys: set[str] = set()
+        child_list = element.child_list
+        for position in sorted(visit):
+            self._child(child_list[position], obj, path, type_path, resource, choice_keys)
+        if obj is resource:
+            choice_keys.add("resourceType")
+        for key in others:
+            if key in choice_keys or (key[:1] == "_" and key[1:] in choice_keys):
+                continue
+            self.sink.error(
+                f"{path}.{key}", "unknown element", f"{key} is not an element of {type_path}"
+            )
 
-    def _collect(
+    def _child(
         self,
         child: ElementDef,
-        name: str,
         obj: JsonObject,
         path: str,
-        owner: str,
-        consumed: set[str],
-    ) -> list[Item]:
-        keys = self._keys(child, name, obj, path)
-        items: list[Item] = []
-        for key, type_code in keys:
-            consumed.add(key)
-            raw, companion = obj.get(key), obj.get(f"_{key}")
-            if raw is None and companion is None:
-                continue
-            self._shape(child, raw if raw is not None else companion, f"{path}.{key}")
-            values = raw if raw is not None else companion
-            if not isinstance(values, list):
-                items.append(
-                    Item(raw, f"{path}.{key}", type_code, owner, name.removesuffix("[x]"), key)
-                )
-                continue
-            for index, value in enumerate(values):
-                items.append(
-                    Item(
-                        value if raw is not None else None,  # None: only the `_key` companion
-                        f"{path}.{key}[{index}]",
-                        type_code,
-                        owner,
-                        name.removesuffix("[x]"),
-                        key,
-                    )
-                )
-        return items
+        type_path: str,
+        resource: JsonObject,
+        choice_keys: set[str],
+    ) -> None:
+        """One child element: its values' count, each value, and their slices."""
+        if child.is_choice:
+            items = self._choice_items(child, obj, path, type_path, choice_keys)
+        else:
+            key = child.json_name
+            if obj.get(key) is None and obj.get(child.companion_key) is None:
+                if child.check_when_absent:
+                    self._absent(child, path, resource)
+                return
+            items = self._items(child, key, child.type_code, obj, path, type_path)
+        count = len(items)
+        if count < child.min or (child.max is not None and count > child.max):
+            self._cardinality(child, count, f"{path}.{child.json_name}")
+        for item in items:
+            self.check_item(child, item, resource)
+        if child.slices and child.slicing:
+            check_slices(self, child, items, f"{path}.{child.json_name}", resource)
 
-    def _keys(
-        self, child: ElementDef, name: str, obj: JsonObject, path: str
-    ) -> list[tuple[str, str]]:
-        """The JSON keys holding `child`, each with its FHIR type."""
-        if not child.is_choice:
-            type_code = child.types[0].code if child.types else "BackboneElement"
-            return [(name, type_code)]
-        prefix = name.removesuffix("[x]")
-        allowed = {capitalised(t.code): t.code for t in child.types}
-        keys = []
+    def _absent(self, child: ElementDef, path: str, resource: JsonObject) -> None:
+        """A child with no value that needs one (itself, or one of its slices)."""
+        if child.min > 0:
+            self._cardinality(child, 0, f"{path}.{child.json_name}")
+        if child.slices and child.slicing:
+            check_slices(self, child, [], f"{path}.{child.json_name}", resource)
+
+    def _items(
+        self, child: ElementDef, key: str, type_code: str, obj: JsonObject, path: str, owner: str
+    ) -> list[Item]:
+        """The values of one JSON key (with its `_key` companion) as items."""
+        raw = obj.get(key)
+        values = raw if raw is not None else obj.get(f"_{key}")
+        here = f"{path}.{key}"
+        if child.is_array is not isinstance(values, list):
+            self._shape(child, values, here)
+        name = child.json_name
+        if not isinstance(values, list):
+            return [Item(raw, here, type_code, owner, name, key)]
+        if raw is None:  # only the `_key` companion: extensions of primitives, no values
+            return [
+                Item(None, f"{here}[{index}]", type_code, owner, name, key)
+                for index in range(len(values))
+            ]
+        return [
+            Item(value, f"{here}[{index}]", type_code, owner, name, key)
+            for index, value in enumerate(values)
+        ]
+
+    def _choice_items(
+        self, child: ElementDef, obj: JsonObject, path: str, owner: str, consumed: set[str]
+    ) -> list[Item]:
+        """The values of a choice element (`value[x]`): each JSON key with its type."""
+        prefix = child.json_name
+        allowed = child.choice_types
+        keys: list[tuple[str, str]] = []
         for key in obj:
             suffix = key[len(prefix) :]
             if key.startswith(prefix) and suffix[:1].isupper():
@@ -250,7 +305,12 @@ class Walker:
                         f"{suffix} is not an allowed type ({', '.join(sorted(allowed))})",
                     )
                 keys.append((key, allowed.get(suffix, suffix)))
-        return keys
+        items: list[Item] = []
+        for key, type_code in keys:
+            consumed.add(key)
+            if obj[key] is not None or obj.get(f"_{key}") is not None:
+                items.extend(self._items(child, key, type_code, obj, path, owner))
+        return items
 
     def _shape(self, child: ElementDef, raw: object, path: str) -> None:
         if child.is_array and not isinstance(raw, list):
@@ -260,14 +320,12 @@ class Walker:
                 path, "json array", f"{child.path} does not repeat: JSON must not hold an array"
             )
 
-    def _cardinality(self, child: ElementDef, items: list[Item], path: str) -> None:
-        count = len(items)
-        if count < child.min or (child.max is not None and count > child.max):
-            self.sink.error(
-                path,
-                f"cardinality {child.cardinality}",
-                f"{child.path} has {count} item(s), allowed {child.cardinality}",
-            )
+    def _cardinality(self, child: ElementDef, count: int, path: str) -> None:
+        self.sink.error(
+            path,
+            f"cardinality {child.cardinality}",
+            f"{child.path} has {count} item(s), allowed {child.cardinality}",
+        )
 
     # --- values ----------------------------------------------------------------------------
 
@@ -342,7 +400,16 @@ class Walker:
         self, element: ElementDef, item: Item, type_path: str, resource: JsonObject
     ) -> None:
         for constraint in element.constraints:
-            holds = self._holds(constraint, item, type_path, resource)
+            key = constraint.key
+            if key == "ele-1":
+                value = item.value
+                if not isinstance(value, dict) or len(value) > ("id" in value):
+                    continue  # holds: see _ele_1
+                holds: bool | None = False
+            elif key == "ext-1":
+                holds = _ext_1(item)
+            else:
+                holds = self._holds(constraint, item, type_path, resource)
             if holds is False:
                 severity = Severity.WARNING if constraint.severity == "warning" else Severity.ERROR
                 self.sink.add(severity, item.path, f"invariant {constraint.key}", constraint.human)
@@ -354,16 +421,30 @@ class Walker:
             return _ele_1(item)
         if constraint.key == "ext-1":
             return _ext_1(item)
-        focus = item.value if item.value is not None else {}
+        value = item.value
+        key: InvariantKey | None = None
+        if isinstance(value, dict):  # part of the message, so its id stays its own meanwhile
+            key = (constraint.expression, id(value), type_path, id(resource))
+            known = self.scope.invariant_results.get(key)
+            if known is not None:
+                return self._result(constraint, item, known)
         try:
-            return fhirpath.evaluate(constraint.expression, focus, type_path, resource)
-        except fhirpath.NotEvaluated as reason:
-            self.sink.info(
-                item.path,
-                f"invariant {constraint.key}",
-                f"not evaluated: {constraint.key} {reason}",
+            result: InvariantResult = fhirpath.evaluate(
+                constraint.expression, value if value is not None else {}, type_path, resource
             )
-            return None
+        except fhirpath.NotEvaluated as reason:
+            result = str(reason)
+        if key is not None:
+            self.scope.invariant_results[key] = result
+        return self._result(constraint, item, result)
+
+    def _result(self, constraint: Constraint, item: Item, result: InvariantResult) -> bool | None:
+        if isinstance(result, bool):
+            return result
+        self.sink.info(
+            item.path, f"invariant {constraint.key}", f"not evaluated: {constraint.key} {result}"
+        )
+        return None
 
     # --- references ------------------------------------------------------------------------
 
@@ -416,6 +497,10 @@ class Walker:
 
     def base(self, type_path: str, obj: object, path: str, resource: JsonObject) -> None:
         """Element names and primitive formats of FHIR R4 where no profile says more."""
+        done = (0, path, type_path, "", "", "")  # the same check of the same value: once
+        if done in self._checked:
+            return
+        self._checked.add(done)
         if not isinstance(obj, dict):
             self.sink.error(path, f"type {type_path}", "expected a JSON object")
             return
