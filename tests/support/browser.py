@@ -26,6 +26,7 @@ from paatvaers.sources.simulation.world import World
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 DEMO_ROLES = ("socialraadgiver", "psykolog", "bup-laege", "praktiserende-laege")
+OPERATIONS_ROLE = "drift"  # the follow-up's demo user: no children, so no overview
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,15 @@ class Clicks:
         self.page.get_by_role(role, name=name, exact=True).click()  # type: ignore[arg-type]
 
 
-def log_in(page: Page, app: LiveApp, username: str, lang: str = "da") -> None:
-    """From the landing page, press the demo login button of `username`."""
+def log_in(
+    page: Page, app: LiveApp, username: str, lang: str = "da", lands_on: str = "mine"
+) -> None:
+    """From the landing page, press the demo login button of `username`; the operations
+    role lands on the follow-up (`lands_on="opfoelgning"`), everyone else on "mine"."""
     page.goto(app.url(f"/?lang={lang}"))
     label = "Log ind som" if lang == "da" else "Log in as"
     page.get_by_role("button", name=f"{label} {username}", exact=True).click()
-    page.wait_for_url("**/mine?**")
+    page.wait_for_url(f"**/{lands_on}?**")
 
 
 def open_child(page: Page, cpr: str, purpose_label: str = "Koordinering af barnets forløb") -> None:

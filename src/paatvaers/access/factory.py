@@ -24,6 +24,11 @@ def _policy(path: Path | None) -> Policy:
     return load_policy(path)
 
 
+def current_policy(settings: Settings) -> Policy:
+    """The policy the settings name, as decisions use it."""
+    return _policy(settings.access_policy_file)
+
+
 def child_access(
     session: Session,
     settings: Settings,

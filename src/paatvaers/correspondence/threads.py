@@ -15,7 +15,7 @@ attachment is therefore collected from all the thread's messages, de-duplicated 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +29,7 @@ from paatvaers.access.reading import Answer, ChildAccess
 from paatvaers.correspondence import outbox
 from paatvaers.domain.cpr import Cpr
 from paatvaers.domain.data_flows import DataFlow
+from paatvaers.domain.organisations import EmployeeFunction
 from paatvaers.medcom.attachments import RECEIVABLE_CONTENT_TYPES, sniff_content_type
 from paatvaers.medcom.model import Attachment, CareCommunication, Party
 from paatvaers.medcom.reader import read_carecommunication
@@ -498,23 +499,40 @@ def mark_read(session: Session, thread_id: str, user_id: uuid.UUID, now: datetim
     session.merge(MedcomThreadReadRow(thread_id=thread_id, user_id=user_id, read_at=now))
 
 
-def colleagues(session: Session, unit_id: uuid.UUID) -> list[Colleague]:
+def colleagues(
+    session: Session, unit_id: uuid.UUID, writers: Collection[EmployeeFunction]
+) -> list[Colleague]:
+    """The unit's staff whose function may write about a child (`writers`)."""
     rows = session.execute(
         select(StaffUserRow.id, StaffUserRow.full_name)
-        .where(StaffUserRow.unit_id == unit_id)
+        .where(
+            StaffUserRow.unit_id == unit_id,
+            StaffUserRow.employee_function.in_([f.value for f in writers]),
+        )
         .order_by(StaffUserRow.full_name)
     )
     return [Colleague(user_id, name) for user_id, name in rows]
 
 
-def assign(session: Session, thread_id: str, unit_id: uuid.UUID, user_id: uuid.UUID | None) -> None:
-    """Give the unit's thread to a colleague in the same unit (None: to nobody)."""
+def assign(
+    session: Session,
+    thread_id: str,
+    unit_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    writers: Collection[EmployeeFunction],
+) -> None:
+    """Give the unit's thread to a colleague in the same unit whose function may write
+    about a child (None: to nobody)."""
     thread = session.get(MedcomThreadRow, (thread_id, unit_id), with_for_update=True)
     if thread is None:
         raise AssignmentRefused("Tråden findes ikke")
     if user_id is not None:
         colleague = session.get(StaffUserRow, user_id)
-        if colleague is None or colleague.unit_id != unit_id:
+        if (
+            colleague is None
+            or colleague.unit_id != unit_id
+            or colleague.employee_function not in {f.value for f in writers}
+        ):
             raise AssignmentRefused("Tråden kan kun tildeles en kollega i din enhed")
     thread.assigned_user_id = user_id
 

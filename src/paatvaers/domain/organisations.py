@@ -85,6 +85,9 @@ class EmployeeFunction(StrEnum):
     SAGSBEHANDLER = "sagsbehandler"  # caseworker without social-work training (e.g. benefits)
     PRAKTISERENDE_LAEGE = "praktiserende_laege"  # general practitioner
     KLINIKPERSONALE = "klinikpersonale"  # GP clinic staff (nurse, secretary)
+    # Operations and follow-up (the joint project's secretariat): sees the aggregated quality
+    # follow-up (issue #8) and receives no data flow, so it can read nothing about a child.
+    DRIFT = "drift"
 
     @property
     def danish_title(self) -> str:
@@ -106,6 +109,7 @@ _FUNCTION_TITLES = {
     EmployeeFunction.SAGSBEHANDLER: "Sagsbehandler, børne- og familieafdelingen",
     EmployeeFunction.PRAKTISERENDE_LAEGE: "Praktiserende læge",
     EmployeeFunction.KLINIKPERSONALE: "Klinikpersonale, almen praksis",
+    EmployeeFunction.DRIFT: "Drift og opfølgning",
 }
 _FUNCTION_UNIT_KIND = {
     EmployeeFunction.SOCIALRAADGIVER: UnitKind.CHILD_FAMILY,
@@ -117,6 +121,10 @@ _FUNCTION_UNIT_KIND = {
     EmployeeFunction.BUP_SEKRETAER: UnitKind.BUP,
     EmployeeFunction.PRAKTISERENDE_LAEGE: UnitKind.GP,
     EmployeeFunction.KLINIKPERSONALE: UnitKind.GP,
+    # The joint project's secretariat is no unit in any register the platform reads, and a
+    # login needs a unit. Its users work from a municipal family department; the unit grants
+    # them nothing, since no data flow names their function (the decision checks it first).
+    EmployeeFunction.DRIFT: UnitKind.CHILD_FAMILY,
 }
 
 

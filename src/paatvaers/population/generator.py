@@ -410,6 +410,11 @@ class _Generator:
             members.extend(self.staff_member(unit, function) for _ in range(plain))
         with self.drawing_from(self.later):
             self.build_support_staff(units, bup)
+        # Added after the later stream: a stream of its own leaves every other draw as it was.
+        with self.drawing_from(random.Random(f"{self.population.seed}:drift")):
+            self.staff_member(
+                units[DEMO_MUNICIPALITY].child_family, EmployeeFunction.DRIFT, demo_username="drift"
+            )
         return staff
 
     def build_support_staff(

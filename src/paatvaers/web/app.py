@@ -21,7 +21,15 @@ from paatvaers.access.audit import AccessLogUnavailable, seal_periodically
 from paatvaers.settings import Settings
 from paatvaers.sources.consent.client import ConsentClient
 from paatvaers.store.db import session_factory
-from paatvaers.web import api, child_routes, correspondence_routes, launch, medcom_inbox, oidc
+from paatvaers.web import (
+    api,
+    child_routes,
+    correspondence_routes,
+    launch,
+    medcom_inbox,
+    oidc,
+    quality_routes,
+)
 from paatvaers.web.auth import CsrfRejected, NotLoggedIn
 from paatvaers.web.child_routes import utc_now
 from paatvaers.web.i18n import PRODUCT_NAME
@@ -59,6 +67,7 @@ def create_app(
     app.state.session_factory = session_factory(engine)
     app.state.consent = ConsentClient(settings.consent_url)
     app.state.clock = clock
+    app.state.quality_reports = quality_routes.ReportCache()
     # OpenID Connect login and the SMART launch (authlib keeps their flow state in the session).
     app.state.oauth = OAuth()
     oidc.register(app.state.oauth, settings)
@@ -76,6 +85,7 @@ def create_app(
     app.include_router(router)
     app.include_router(child_routes.router)
     app.include_router(correspondence_routes.router)
+    app.include_router(quality_routes.router)
     app.include_router(api.router)
     app.include_router(oidc.router)
     app.include_router(launch.router)

@@ -38,6 +38,7 @@ from paatvaers.web.auth import (
 )
 from paatvaers.web.deps import LanguageDep, SessionDep
 from paatvaers.web.purposes import Purpose
+from paatvaers.web.quality_routes import follows_up
 from paatvaers.web.rendering import page
 
 router = APIRouter()
@@ -86,6 +87,8 @@ def logout(request: Request, lang: LanguageDep, csrf: Annotated[str, Form()] = "
 @router.get("/mine")
 def mine(request: Request, db: SessionDep, lang: LanguageDep) -> Response:
     principal = current_principal(request, db)
+    if follows_up(principal):  # the operations role has no children; it starts at the follow-up
+        return RedirectResponse(f"/opfoelgning?lang={lang.value}", status_code=303)
     children = my_children(db, access_for(request, db), principal, Purpose.COORDINATION.value)
     db.commit()
     return page(

@@ -24,11 +24,14 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from paatvaers.access.factory import current_policy
 from paatvaers.access.identity import Principal
 from paatvaers.access.reading import Answer
 from paatvaers.correspondence import threads
 from paatvaers.correspondence.sending import Writer, WritingRefused
 from paatvaers.domain.cpr import Cpr, InvalidCpr
+from paatvaers.domain.data_flows import DataFlow
+from paatvaers.domain.organisations import EmployeeFunction
 from paatvaers.medcom.attachments import MAX_ENCODED_ATTACHMENT_BYTES, sniff_content_type
 from paatvaers.medcom.errors import AttachmentRejected, MessageRuleViolation
 from paatvaers.medcom.model import AttachmentFile
@@ -93,9 +96,23 @@ def post_available(request: Request, principal: Principal) -> bool:
     known = getattr(request.state, "post_available", None)
     if known is None:
         with request.app.state.session_factory() as session:
-            known = threads.served_here(session, principal.unit.id)
+            known = _reads_post_here(request, session, principal)
         request.state.post_available = known
     return bool(known)
+
+
+def _writers(request: Request) -> frozenset[EmployeeFunction]:
+    """The employee functions the policy lets write about a child (data flow
+    `correspondence`): only they read post, and threads go only to them."""
+    policy = current_policy(request.app.state.settings)
+    return frozenset(policy.of(DataFlow.CORRESPONDENCE).functions)
+
+
+def _reads_post_here(request: Request, session: Session, principal: Principal) -> bool:
+    """The user writes post (by function) and the unit reads its post in the platform."""
+    return principal.function in _writers(request) and threads.served_here(
+        session, principal.unit.id
+    )
 
 
 templates.env.filters["url_key"] = url_key
@@ -108,7 +125,7 @@ templates.env.globals["post_available"] = post_available
 @router.get("/post")
 def post_inbox(request: Request, db: SessionDep, lang: LanguageDep) -> Response:
     principal = current_principal(request, db)
-    if not threads.served_here(db, principal.unit.id):
+    if not _reads_post_here(request, db, principal):
         return _not_served(request, lang, principal)
     listed = threads.inbox(db, access_for(request, db), principal)
     db.commit()  # the decisions on the children named, before their names are shown
@@ -131,7 +148,7 @@ def _thread_here(
 ) -> str | Response:
     """The thread id a write is for, or the page that answers instead: the unit does not
     read its post here, or the address names no thread."""
-    if not threads.served_here(db, principal.unit.id):
+    if not _reads_post_here(request, db, principal):
         return _not_served(request, lang, principal)
     thread_id = _identifier(key)
     if thread_id is None:
@@ -145,7 +162,7 @@ def _thread_here(
 @router.get("/post/ny")
 def compose(request: Request, db: SessionDep, lang: LanguageDep) -> Response:
     principal = current_principal(request, db)
-    if not threads.served_here(db, principal.unit.id):
+    if not _reads_post_here(request, db, principal):
         return _not_served(request, lang, principal)
     context = child_in_context(request)
     entered = Entered(child=context.cpr.value if context else "")
@@ -167,7 +184,7 @@ def send_new(
 ) -> Response:
     check_csrf(request, csrf)
     principal = current_principal(request, db)
-    if not threads.served_here(db, principal.unit.id):
+    if not _reads_post_here(request, db, principal):
         return _not_served(request, lang, principal)
     t = translator(lang)
     attachments, errors = _attachment_files(files, t)
@@ -264,7 +281,7 @@ def _chosen_receiver(
 @router.get("/post/{key}")
 def thread_page(request: Request, db: SessionDep, lang: LanguageDep, key: str) -> Response:
     principal = current_principal(request, db)
-    if not threads.served_here(db, principal.unit.id):
+    if not _reads_post_here(request, db, principal):
         return _not_served(request, lang, principal)
     return _thread_page(request, db, lang, principal, key, Entered())
 
@@ -357,7 +374,7 @@ def assign(
     errors: list[FieldError] = []
     try:
         chosen = uuid.UUID(colleague) if colleague else None
-        threads.assign(db, thread_id, principal.unit.id, chosen)
+        threads.assign(db, thread_id, principal.unit.id, chosen, _writers(request))
     except (ValueError, threads.AssignmentRefused):
         errors.append(FieldError("colleague", translator(lang)("post_error_colleague")))
     entered = Entered(colleague=colleague, form="assign", errors=errors)
@@ -408,7 +425,7 @@ def _thread_page(
     db.commit()  # the decision (and the read mark) before the thread is shown
     if answer is None:
         return page(request, "post_thread.html", lang, 404, principal=principal, answer=None)
-    colleagues = threads.colleagues(db, principal.unit.id)
+    colleagues = threads.colleagues(db, principal.unit.id, _writers(request))
     receivers = threads.receivers(db, principal.unit.id)
     return _thread_response(
         request, lang, principal, key, answer, entered, status_code, colleagues, receivers

@@ -41,7 +41,8 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "demo_heading": "Demobrugere",
         "demo_intro": (
             "Demoen har en bruger for hver faggruppe, så du kan se platformen, som hver "
-            "fagperson ser den."
+            "fagperson ser den, og en bruger til drift og opfølgning, som ser de samlede tal "
+            "for data og udrulning."
         ),
         "demo_caption": "Demobrugere ordnet efter rolle",
         "col_role": "Rolle",
@@ -271,6 +272,94 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "post_assign_send": "Tildel",
         "post_nobody": "Ingen",
         "post_you": "dig",
+        # The quality follow-up (/opfoelgning): aggregates only, for the operations role.
+        "nav_follow_up": "Opfølgning",
+        "qa_heading": "Opfølgning på data, korrespondance og udrulning",
+        "qa_intro": (
+            "Tal for hele landet: om kilderne leverer, om data er komplette, hvem der kan "
+            "korrespondere, og hvor langt udrulningen er nået. Siderne viser kun optællinger, "
+            "aldrig et barn."
+        ),
+        "qa_generated": "Tallene er beregnet",
+        "qa_cache_note": "De beregnes igen, når de er mere end fem minutter gamle.",
+        "qa_suppressed_note": (
+            "<5 står for et tal under fem, som ikke vises, så intet barn kan genkendes."
+        ),
+        "qa_views_logged": "Hver visning skrives i adgangsloggen.",
+        "qa_plan_illustrative": (
+            "Udrulningsplanen er illustrativ: fællesprojektets egen plan er ikke offentlig."
+        ),
+        "qa_data_danish": "",
+        "qa_alerts_heading": "Alarmer",
+        "qa_alerts_intro": "Tærskler, der er overskredet:",
+        "qa_no_alerts": "Ingen alarmer: ingen tærskler er overskredet.",
+        "qa_see_figures": "Se tallene",
+        "qa_key_figures": "Nøgletal",
+        "qa_of": "af",
+        "kf_children": "Børn i CPR",
+        "kf_cases": "Sager i sagsindekset",
+        "kf_appointments": "Aftaler i børne- og ungdomspsykiatrien",
+        "kf_unmarked": "Aftaler uden psykiatrimarkering",
+        "kf_municipalities_connected": "Kommuner tilsluttet",
+        "kf_municipalities_delivering": "Kommuner der leverer data",
+        "kf_clinics_connected": "Lægeklinikker tilsluttet",
+        "qa_charts": "Diagrammer",
+        "chart_unmarked": "Andel aftaler uden psykiatrimarkering pr. region",
+        "chart_cases": "Sager pr. region",
+        "chart_rollout": "Tilsluttede kommuner over tid",
+        "chart_limit": "Grænse",
+        "chart_desc_bars": "Søjlediagram. Tallene står også i tabellen.",
+        "chart_desc_line": "Kurve over dagene med øjebliksbilleder. Tallene står i tabellen.",
+        "chart_suppressed": "Værdier under fem (<5) tegnes ikke.",
+        "chart_table": "Tallene i diagrammet",
+        "chart_no_snapshots": (
+            "Der er endnu ingen daglige øjebliksbilleder at vise udviklingen fra. De gemmes med "
+            "kommandoen paatvaers quality report --snapshot, én gang i døgnet."
+        ),
+        "col_day": "Dag",
+        "col_value": "Værdi",
+        "qa_sections": "Afsnit",
+        "qa_csv_all": "Hent alle tal som CSV",
+        "qa_csv_section": "Hent afsnittet som CSV",
+        "qa_csv_note": "Semikolonsepareret med decimalkomma, som danske regneark læser det.",
+        "qa_breadcrumb": "Brødkrumme",
+        "qa_levels": "Vis alle rækker på ét niveau",
+        "qa_total": "i alt",
+        "qa_trends": "Udvikling over tid",
+        "qa_no_rows": "Afsnittet har ingen rækker.",
+        "qa_back": "Tilbage til opfølgningen",
+        "qa_forbidden_heading": "Ingen adgang til opfølgningen",
+        "qa_forbidden_text": (
+            "Opfølgningen er for drift og opfølgning i fællesprojektets sekretariat. Din funktion "
+            "giver ikke adgang til den."
+        ),
+        "qa_logged_note": "Forsøget er skrevet i adgangsloggen.",
+        "qa_missing_heading": "Siden findes ikke",
+        "qa_missing_text": "Opfølgningen har intet afsnit og ingen række med den adresse.",
+        "level_land": "Hele landet",
+        "level_region": "Regioner",
+        "level_kommune": "Kommuner",
+        "level_kildesystem": "Sagssystemer",
+        "level_kilde": "Kilder",
+        "level_aarsag": "Årsager",
+        "level_alarm": "Alarmer",
+        "level_enhed": "Enheder",
+        "level_enhedstype": "Enhedstyper",
+        "level_niveau": "Niveauer",
+        "level_klinik": "Lægeklinikker",
+        "level_maal": "Mål",
+        "level_dag": "Dage",
+        "trend_records": "Poster",
+        "trend_lag_hours": "Timer siden seneste levering",
+        "trend_cases": "Sager",
+        "trend_units": "Enheder",
+        "trend_units_without_phone": "Enheder uden telefon",
+        "trend_appointments": "Aftaler",
+        "trend_unmarked": "Aftaler uden psykiatrimarkering",
+        "trend_sent": "Sendt",
+        "trend_failed": "Fejlet",
+        "trend_connected": "Tilsluttet",
+        "trend_delivering": "Leverer data",
     },
     Language.EN: {
         "skip_to_content": "Skip to content",
@@ -287,7 +376,8 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "demo_heading": "Demo users",
         "demo_intro": (
             "The demo has one user for each profession, so you can see the platform as each "
-            "professional sees it."
+            "professional sees it, and one for operations and follow-up, who sees the overall "
+            "figures on data and rollout."
         ),
         "demo_caption": "Demo users by role",
         "col_role": "Role",
@@ -519,6 +609,95 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "post_assign_send": "Assign",
         "post_nobody": "Nobody",
         "post_you": "you",
+        # The quality follow-up (/opfoelgning): aggregates only, for the operations role.
+        "nav_follow_up": "Follow-up",
+        "qa_heading": "Follow-up on data, correspondence and rollout",
+        "qa_intro": (
+            "Figures for the whole country: whether the sources deliver, whether the data are "
+            "complete, who can exchange correspondence, and how far the rollout has come. The "
+            "pages show counts only, never a child."
+        ),
+        "qa_generated": "Figures computed",
+        "qa_cache_note": "They are computed again once they are more than five minutes old.",
+        "qa_suppressed_note": (
+            "<5 stands for a number below five that is not shown, so that no child can be "
+            "singled out."
+        ),
+        "qa_views_logged": "Every view is written to the access log.",
+        "qa_plan_illustrative": (
+            "The rollout plan is illustrative: the joint project's own plan is not public."
+        ),
+        "qa_data_danish": "The figures' headings and the alert texts are in Danish.",
+        "qa_alerts_heading": "Alerts",
+        "qa_alerts_intro": "Thresholds that are exceeded:",
+        "qa_no_alerts": "No alerts: no threshold is exceeded.",
+        "qa_see_figures": "See the figures",
+        "qa_key_figures": "Key figures",
+        "qa_of": "of",
+        "kf_children": "Children in CPR",
+        "kf_cases": "Cases in the case index",
+        "kf_appointments": "Appointments in child and adolescent psychiatry",
+        "kf_unmarked": "Appointments without psychiatry marking",
+        "kf_municipalities_connected": "Municipalities connected",
+        "kf_municipalities_delivering": "Municipalities delivering data",
+        "kf_clinics_connected": "GP clinics connected",
+        "qa_charts": "Charts",
+        "chart_unmarked": "Share of appointments without psychiatry marking, by region",
+        "chart_cases": "Cases by region",
+        "chart_rollout": "Municipalities connected over time",
+        "chart_limit": "Limit",
+        "chart_desc_bars": "Bar chart. The figures are also in the table.",
+        "chart_desc_line": "Line over the days with snapshots. The figures are in the table.",
+        "chart_suppressed": "Values below five (<5) are not drawn.",
+        "chart_table": "The figures in the chart",
+        "chart_no_snapshots": (
+            "There are no daily snapshots yet to show the trend from. They are stored by the "
+            "command paatvaers quality report --snapshot, once a day."
+        ),
+        "col_day": "Day",
+        "col_value": "Value",
+        "qa_sections": "Sections",
+        "qa_csv_all": "Download all figures as CSV",
+        "qa_csv_section": "Download this section as CSV",
+        "qa_csv_note": "Semicolon-separated with decimal commas, as Danish spreadsheets read it.",
+        "qa_breadcrumb": "Breadcrumb",
+        "qa_levels": "Show every row of one level",
+        "qa_total": "total",
+        "qa_trends": "Trend over time",
+        "qa_no_rows": "The section has no rows.",
+        "qa_back": "Back to the follow-up",
+        "qa_forbidden_heading": "No access to the follow-up",
+        "qa_forbidden_text": (
+            "The follow-up is for operations and follow-up in the joint project's secretariat. "
+            "Your function does not give access to it."
+        ),
+        "qa_logged_note": "The attempt is written to the access log.",
+        "qa_missing_heading": "The page does not exist",
+        "qa_missing_text": "The follow-up has no section and no row at this address.",
+        "level_land": "Whole country",
+        "level_region": "Regions",
+        "level_kommune": "Municipalities",
+        "level_kildesystem": "Case systems",
+        "level_kilde": "Sources",
+        "level_aarsag": "Reasons",
+        "level_alarm": "Alerts",
+        "level_enhed": "Units",
+        "level_enhedstype": "Kinds of unit",
+        "level_niveau": "Levels",
+        "level_klinik": "GP clinics",
+        "level_maal": "Targets",
+        "level_dag": "Days",
+        "trend_records": "Records",
+        "trend_lag_hours": "Hours since the latest delivery",
+        "trend_cases": "Cases",
+        "trend_units": "Units",
+        "trend_units_without_phone": "Units without a phone number",
+        "trend_appointments": "Appointments",
+        "trend_unmarked": "Appointments without psychiatry marking",
+        "trend_sent": "Sent",
+        "trend_failed": "Failed",
+        "trend_connected": "Connected",
+        "trend_delivering": "Delivering data",
     },
 }
 
@@ -533,6 +712,7 @@ ENGLISH_TITLES: dict[EmployeeFunction, str] = {
     EmployeeFunction.SAGSBEHANDLER: "Caseworker, children and families department",
     EmployeeFunction.PRAKTISERENDE_LAEGE: "General practitioner",
     EmployeeFunction.KLINIKPERSONALE: "Clinic staff, general practice",
+    EmployeeFunction.DRIFT: "Operations and follow-up",
 }
 
 

@@ -25,7 +25,8 @@ from paatvaers.domain.organisations import EmployeeFunction as F
 from paatvaers.settings import Settings
 from support.access import NOW, AccessWorld, Scenario, State
 
-ALL = frozenset(F)
+# Every function that works with children; operations and follow-up (drift) receives no flow.
+ALL = frozenset(F) - {F.DRIFT}
 RECEIVES: dict[DataFlow, frozenset[F]] = {
     DataFlow.CHILD_DETAILS: ALL,
     DataFlow.APPOINTMENTS_TO_MUNICIPALITY: frozenset({F.SOCIALRAADGIVER, F.PPR_PSYKOLOG}),

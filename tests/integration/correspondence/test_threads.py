@@ -17,14 +17,18 @@ from tests.support.access import State
 from tests.support.medcom import Correspondence, running_correspondence
 
 from paatvaers.access.identity import Principal
+from paatvaers.access.policy import load_policy
 from paatvaers.access.reading import ChildAccess
 from paatvaers.correspondence import threads
+from paatvaers.domain.data_flows import DataFlow
 from paatvaers.domain.organisations import EmployeeFunction, UnitKind
 from paatvaers.medcom.model import AttachmentFile, Patient
 from paatvaers.store.tables import AccessEventRow, MedcomThreadRow
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SOCIAL_WORKER = EmployeeFunction.SOCIALRAADGIVER
+# Who may write about a child, as the shipped policy has it (data flow correspondence).
+WRITERS = frozenset(load_policy().of(DataFlow.CORRESPONDENCE).functions)
 
 
 @pytest.fixture
@@ -218,16 +222,24 @@ def test_a_thread_is_assigned_only_to_a_colleague_in_the_same_unit(
     colleague = _principal(world, EmployeeFunction.SAGSBEHANDLER)
     outsider = _principal(world, EmployeeFunction.PPR_PSYKOLOG)
 
+    operations = _principal(world, EmployeeFunction.DRIFT)  # same unit, writes no post
+
     with world.factory() as session, session.begin():
-        threads.assign(session, thread_id, unit, colleague.user_id)
+        threads.assign(session, thread_id, unit, colleague.user_id, WRITERS)
     assert _inbox(world)[0].assigned_to == "Test sagsbehandler"
 
-    with world.factory() as session, session.begin(), pytest.raises(threads.AssignmentRefused):
-        threads.assign(session, thread_id, unit, outsider.user_id)
-    with world.factory() as session, session.begin(), pytest.raises(threads.AssignmentRefused):
-        threads.assign(session, thread_id, unit, uuid.uuid4())  # nobody
-    with world.factory() as session, session.begin(), pytest.raises(threads.AssignmentRefused):
-        threads.assign(session, thread_id, outsider.unit.id, outsider.user_id)  # not theirs
+    for refused_unit, refused_user in (
+        (unit, outsider.user_id),
+        (unit, uuid.uuid4()),  # nobody
+        (outsider.unit.id, outsider.user_id),  # not theirs
+        (unit, operations.user_id),  # a colleague whose function may not write
+    ):
+        with (
+            world.factory() as session,
+            session.begin(),
+            pytest.raises(threads.AssignmentRefused),
+        ):
+            threads.assign(session, thread_id, refused_unit, refused_user, WRITERS)
     with world.factory() as session:
         assert (
             session.get_one(MedcomThreadRow, (thread_id, unit)).assigned_user_id
@@ -235,15 +247,16 @@ def test_a_thread_is_assigned_only_to_a_colleague_in_the_same_unit(
         )
 
     with world.factory() as session, session.begin():
-        threads.assign(session, thread_id, unit, None)
+        threads.assign(session, thread_id, unit, None, WRITERS)
     assert _inbox(world)[0].assigned_to is None
     names = {c.full_name for c in _colleagues(world, unit)}
+    # Those in the unit who may write about a child: not the operations user (drift).
     assert names == {"Test socialraadgiver", "Test sagsbehandler"}
 
 
 def _colleagues(world: Correspondence, unit: uuid.UUID) -> list[threads.Colleague]:
     with world.factory() as session:
-        return threads.colleagues(session, unit)
+        return threads.colleagues(session, unit, WRITERS)
 
 
 # -- access ---------------------------------------------------------------------------------------
