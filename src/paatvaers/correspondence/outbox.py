@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from paatvaers.correspondence.envelope import (
@@ -110,8 +110,7 @@ def enqueue(session: Session, bundle: JsonDict, outgoing: Outgoing, now: datetim
             delivery="queued",
         )
     )
-    session.flush()  # the outbox row refers to the message
-    session.add(
+    session.add(  # inserted after the message: the unit of work follows the foreign key
         MedcomOutboxRow(
             message_id=outgoing.message_id,
             state="pending",
@@ -132,19 +131,27 @@ def deliver_next(
     """Transmit (or give up on) the most overdue outbox row; False when none is due."""
     with transaction(factory) as session:
         moment = now()
-        row = session.scalar(
-            select(MedcomOutboxRow)
+        # The row and its message in one round trip; only the outbox row is locked.
+        found = session.execute(
+            select(MedcomOutboxRow, MedcomMessageRow)
+            .join(
+                MedcomMessageRow,
+                and_(
+                    MedcomMessageRow.message_id == MedcomOutboxRow.message_id,
+                    MedcomMessageRow.direction == MedcomOutboxRow.direction,
+                ),
+            )
             .where(
                 MedcomOutboxRow.state.in_(("pending", "awaiting_ack")),
                 MedcomOutboxRow.due_at <= moment,
             )
             .order_by(MedcomOutboxRow.due_at)
             .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        if row is None:
+            .with_for_update(of=MedcomOutboxRow, skip_locked=True)
+        ).first()
+        if found is None:
             return False
-        message = session.get_one(MedcomMessageRow, (row.message_id, "out"))
+        row, message = found
         if row.state == "awaiting_ack" and row.attempts > MAX_RESENDS:
             fail(row, message, f"ingen kvittering efter {row.attempts} forsendelser", moment)
         else:

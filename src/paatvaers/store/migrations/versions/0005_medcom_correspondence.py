@@ -76,6 +76,10 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_medcom_message_thread_id"), "medcom_message", ["thread_id"], unique=False
     )
+    # Stored out of line without compression: a message is mostly base64 attachments, which
+    # do not compress, and PostgreSQL's default compression (pglz) doubled the time to store
+    # one (bench/medcom.py).
+    op.execute("ALTER TABLE medcom_message ALTER COLUMN bundle SET STORAGE EXTERNAL")
     op.create_table(
         "medcom_quarantine",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
