@@ -40,6 +40,7 @@ from enum import StrEnum
 from paatvaers.domain.geography import Region, is_municipality_code, municipality
 from paatvaers.quality.metrics import CaseDelivery, Figures, RegionAppointments, SourceStatus
 from paatvaers.quality.suppression import SUPPRESSED, Share, suppress
+from paatvaers.sources.base import SourceName
 
 
 class AlertCode(StrEnum):
@@ -158,32 +159,41 @@ def _over(share: Share, limit: float, thresholds: Thresholds) -> bool:
     return share.denominator >= thresholds.min_base and ratio is not None and ratio > limit
 
 
+def source_name(source: str) -> str:
+    """The Danish name of a source the ingestion log names (its own name if unknown)."""
+    try:
+        return SourceName(source).danish_name
+    except ValueError:
+        return source
+
+
 def _source_alerts(
     sources: Iterable[SourceStatus], now: datetime, thresholds: Thresholds
 ) -> list[Alert]:
     alerts = []
     for s in sources:
+        name = source_name(s.source)
         if s.last_run_status == "failed":
             alerts.append(
                 Alert(
                     AlertCode.SOURCE_FAILED,
                     "kilde",
                     s.source,
-                    s.source,
-                    f"Seneste indlæsning af {s.source} fejlede: {s.last_error or 'ukendt fejl'}.",
+                    name,
+                    f"Seneste indlæsning af {name} fejlede: {s.last_error or 'ukendt fejl'}.",
                 )
             )
         if s.last_completed_at is None:
-            text = f"{s.source} er aldrig blevet indlæst fuldt."
+            text = f"{name} er aldrig blevet indlæst fuldt."
         elif now - s.last_completed_at > thresholds.source_silence:
             text = (
-                f"{s.source} er ikke indlæst i {_hours(now - s.last_completed_at)} timer "
+                f"{name} er ikke indlæst i {_hours(now - s.last_completed_at)} timer "
                 f"(grænse {_hours(thresholds.source_silence)} timer)."
             )
         else:
             text = ""
         if text:
-            alerts.append(Alert(AlertCode.SOURCE_STALE, "kilde", s.source, s.source, text))
+            alerts.append(Alert(AlertCode.SOURCE_STALE, "kilde", s.source, name, text))
         stored = s.records + s.quarantined
         share = Share(s.quarantined, stored)
         if _over(share, thresholds.quarantine_share, thresholds):
@@ -192,8 +202,8 @@ def _source_alerts(
                     AlertCode.QUARANTINE,
                     "kilde",
                     s.source,
-                    s.source,
-                    f"{suppress(s.quarantined)} poster fra {s.source} venter i karantæne "
+                    name,
+                    f"{suppress(s.quarantined)} poster fra {name} venter i karantæne "
                     f"({_percent(share)}, grænse {_limit(thresholds.quarantine_share)}).",
                 )
             )

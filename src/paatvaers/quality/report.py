@@ -36,6 +36,7 @@ from paatvaers.quality.alerts import (
     municipality_name,
     region_key,
     region_name,
+    source_name,
 )
 from paatvaers.quality.correspondence import KindAvailability, UnitAvailability
 from paatvaers.quality.metrics import CaseDelivery, Figures, RegionAppointments
@@ -307,7 +308,7 @@ def _source_section(f: Figures) -> Section:
             Row(
                 "kilde",
                 s.source,
-                s.source,
+                source_name(s.source),
                 {
                     "status": _RUN_STATUS.get(s.last_run_status or "", "aldrig kørt"),
                     "seneste": s.last_completed_at,

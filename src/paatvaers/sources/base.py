@@ -36,6 +36,21 @@ class SourceName(StrEnum):
     def default_url(self) -> str:
         return f"http://127.0.0.1:{self.default_port}"
 
+    @property
+    def danish_name(self) -> str:
+        """What a Danish user calls the source."""
+        return _DANISH_NAMES[self]
+
+
+_DANISH_NAMES = {
+    SourceName.CASE_INDEX: "Sags- og Dokumentindekset (KOMBIT)",
+    SourceName.ORG_REGISTRY: "FK Organisation",
+    SourceName.CPR: "CPR-registret",
+    SourceName.INSTITUTIONS: "Institutionsregisteret (STIL)",
+    SourceName.APPOINTMENTS: "Aftaleoversigten",
+    SourceName.CONSENT: "Digitalt Samtykke",
+}
+
 
 DEFAULT_PORTS = {
     SourceName.CASE_INDEX: 8101,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from paatvaers.domain.organisations import EmployeeFunction
+from paatvaers.sources.base import SourceName
 
 PRODUCT_NAME = "På Tværs – Børn & Unge"
 
@@ -149,12 +150,7 @@ MESSAGES: dict[Language, dict[str, str]] = {
             "udskriften forsvarligt."
         ),
         "at_time": "kl.",
-        "source_case_index": "Sags- og Dokumentindekset (KOMBIT)",
-        "source_org_registry": "FK Organisation",
-        "source_cpr": "CPR-registret",
-        "source_institutions": "Institutionsregisteret (STIL)",
-        "source_appointments": "Aftaleoversigten",
-        "source_consent": "Digitalt Samtykke",
+        **{f"source_{source.value}": source.danish_name for source in SourceName},
         "case_status_Opstaaet": "Opstået",
         "case_status_Oplyst": "Oplyst",
         "case_status_Afgjort": "Afgjort",
