@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.support.medcom import Correspondence, running_correspondence
 
+from paatvaers.correspondence import outbox
 from paatvaers.correspondence.envelope import wrap
 from paatvaers.correspondence.worker import Worker
 from paatvaers.domain.organisations import EmployeeFunction, UnitKind
@@ -324,3 +325,24 @@ def test_two_of_our_own_units_writing_to_each_other_each_keep_the_thread(
         reply_delivery = session.get_one(MedcomMessageRow, (reply.message_id, "out")).delivery
     assert family_thread.latest_message_id == reply.message_id
     assert reply_delivery == "acknowledged"
+
+
+def test_an_invalid_outgoing_message_is_neither_stored_nor_sent(world: Correspondence) -> None:
+    message = world.gp.write(world.family, world.patient, "Skabelon")  # any valid message
+    bundle = _drop_category(from_json(world.gp.sent[message.message_id].data))
+    outgoing = outbox.Outgoing(
+        kind=outbox.CARE_COMMUNICATION,
+        message_id=str(uuid.uuid4()),
+        sender_gln=world.family.gln.value,
+        receiver_gln=world.gp.clinic.gln.value,
+        sent_at=datetime.now(UTC),
+    )
+    with (
+        world.factory() as session,
+        session.begin(),
+        pytest.raises(outbox.OutgoingMessageInvalid, match="category"),
+    ):
+        outbox.enqueue(session, bundle, outgoing, datetime.now(UTC))
+    with world.factory() as session:
+        assert session.get(MedcomMessageRow, (outgoing.message_id, "out")) is None
+        assert not session.scalars(select(MedcomOutboxRow)).all()
