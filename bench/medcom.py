@@ -159,16 +159,7 @@ def message_kinds(pdf_bytes: int, seed: int = 1) -> list[Kind]:
 
 
 def outgoing(message: CareCommunication) -> outbox.Outgoing:
-    return outbox.Outgoing(
-        kind=outbox.CARE_COMMUNICATION,
-        message_id=message.message_id,
-        sender_gln=message.sender.gln.value,
-        receiver_gln=message.receiver.gln.value,
-        sent_at=message.sent_at,
-        thread_id=message.thread_id,
-        child_cpr=message.patient.cpr.value,
-        child_cpr_synthetic=True,
-    )
+    return outbox.Outgoing.care_communication(message, synthetic=True)
 
 
 # -- the database -----------------------------------------------------------------------------

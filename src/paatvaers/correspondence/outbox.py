@@ -35,6 +35,7 @@ from paatvaers.correspondence.envelope import (
     care_communication_document,
 )
 from paatvaers.correspondence.transports import Transport, TransportFailed
+from paatvaers.medcom.model import CareCommunication
 from paatvaers.medcom.serialisation import to_json
 from paatvaers.medcom.validation import ValidationReport, validate_bundle
 from paatvaers.store.db import transaction
@@ -62,6 +63,23 @@ class Outgoing:
     child_cpr: str | None = None
     child_cpr_synthetic: bool | None = None
     sent_by_user_id: uuid.UUID | None = None
+
+    @classmethod
+    def care_communication(
+        cls, message: CareCommunication, synthetic: bool, user_id: uuid.UUID | None = None
+    ) -> Outgoing:
+        """A CareCommunication we send, written by `user_id`."""
+        return cls(
+            kind=CARE_COMMUNICATION,
+            message_id=message.message_id,
+            sender_gln=message.sender.gln.value,
+            receiver_gln=message.receiver.gln.value,
+            sent_at=message.sent_at,
+            thread_id=message.thread_id,
+            child_cpr=message.patient.cpr.value,
+            child_cpr_synthetic=synthetic,
+            sent_by_user_id=user_id,
+        )
 
 
 def content_hash(bundle: JsonDict) -> str:

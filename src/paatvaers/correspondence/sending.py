@@ -211,16 +211,8 @@ class Writer:
         outbox.enqueue(
             self.session,
             bundle,
-            outbox.Outgoing(
-                kind=outbox.CARE_COMMUNICATION,
-                message_id=message.message_id,
-                sender_gln=message.sender.gln.value,
-                receiver_gln=message.receiver.gln.value,
-                sent_at=message.sent_at,
-                thread_id=message.thread_id,
-                child_cpr=message.patient.cpr.value,
-                child_cpr_synthetic=self.access.synthetic,
-                sent_by_user_id=self.principal.user_id,
+            outbox.Outgoing.care_communication(
+                message, self.access.synthetic, self.principal.user_id
             ),
             self.now,
         )
