@@ -11,8 +11,9 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from paatvaers.access.reading import Answer
 from paatvaers.domain.cpr import Cpr, InvalidCpr
@@ -20,7 +21,7 @@ from paatvaers.overview.mine import my_children
 from paatvaers.overview.overviews import Block, health_overview, municipal_overview
 from paatvaers.web.auth import check_csrf, current_principal
 from paatvaers.web.child_routes import access_for
-from paatvaers.web.deps import SessionDep
+from paatvaers.web.deps import SessionDep, in_session
 from paatvaers.web.purposes import Purpose
 
 router = APIRouter(prefix="/api", tags=["overviews"])
@@ -67,51 +68,55 @@ class BadRequest(Exception):
 
 
 @router.post("/overview/health", response_model=HealthOverviewOut)
-def api_health_overview(
+async def api_health_overview(
     body: OverviewRequest,
     request: Request,
-    db: SessionDep,
     csrf: Annotated[str | None, Header(alias="X-CSRF-Token")] = None,
-) -> HealthOverviewOut:
+) -> Response:
     """The health overview (R4) of one child, for BUP and GP staff."""
     check_csrf(request, csrf)
-    principal = current_principal(request, db)
-    overview = health_overview(
-        db, access_for(request, db), principal, _cpr(body.cpr), body.purpose.value
-    )
-    db.commit()
-    return HealthOverviewOut(
-        child=_block(overview.child),
-        cases=_block(overview.cases),
-        contacts=_block(overview.contacts),
-        school=_block(overview.school),
-        target_group=None if overview.target_group is None else _as_dict(overview.target_group),
-    )
+    child, purpose = _cpr(body.cpr), body.purpose.value
+
+    def answer(db: Session) -> HealthOverviewOut:
+        principal = current_principal(request, db)
+        overview = health_overview(db, access_for(request, db), principal, child, purpose)
+        db.commit()
+        return HealthOverviewOut(
+            child=_block(overview.child),
+            cases=_block(overview.cases),
+            contacts=_block(overview.contacts),
+            school=_block(overview.school),
+            target_group=None if overview.target_group is None else _as_dict(overview.target_group),
+        )
+
+    return _json(await in_session(request, answer))
 
 
 @router.post("/overview/municipal", response_model=MunicipalOverviewOut)
-def api_municipal_overview(
+async def api_municipal_overview(
     body: OverviewRequest,
     request: Request,
-    db: SessionDep,
     csrf: Annotated[str | None, Header(alias="X-CSRF-Token")] = None,
-) -> MunicipalOverviewOut:
+) -> Response:
     """The municipal overview (R3) of one child, for family department and PPR staff."""
     check_csrf(request, csrf)
-    principal = current_principal(request, db)
-    overview = municipal_overview(
-        db, access_for(request, db), principal, _cpr(body.cpr), body.purpose.value
-    )
-    db.commit()
-    return MunicipalOverviewOut(
-        child=_block(overview.child),
-        appointments=_block(overview.appointments),
-        cases=_block(overview.cases),
-        next_appointment=None
-        if overview.next_appointment is None
-        else _as_dict(overview.next_appointment),
-        timeline=[_as_dict(step) for step in overview.timeline],
-    )
+    child, purpose = _cpr(body.cpr), body.purpose.value
+
+    def answer(db: Session) -> MunicipalOverviewOut:
+        principal = current_principal(request, db)
+        overview = municipal_overview(db, access_for(request, db), principal, child, purpose)
+        db.commit()
+        return MunicipalOverviewOut(
+            child=_block(overview.child),
+            appointments=_block(overview.appointments),
+            cases=_block(overview.cases),
+            next_appointment=None
+            if overview.next_appointment is None
+            else _as_dict(overview.next_appointment),
+            timeline=[_as_dict(step) for step in overview.timeline],
+        )
+
+    return _json(await in_session(request, answer))
 
 
 @router.get("/mine")
@@ -121,6 +126,12 @@ def api_mine(request: Request, db: SessionDep) -> list[dict[str, Any]]:
     children = my_children(db, access_for(request, db), principal, Purpose.COORDINATION.value)
     db.commit()
     return [_as_dict(child) for child in children]
+
+
+def _json(out: BaseModel) -> Response:
+    """The answer as the response model's JSON. The model was validated when it was built;
+    returning it as a Response spares FastAPI validating and encoding it a second time."""
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 def _cpr(value: str) -> Cpr:

@@ -30,7 +30,7 @@ from paatvaers.web import (
     oidc,
     quality_routes,
 )
-from paatvaers.web.auth import CsrfRejected, NotLoggedIn
+from paatvaers.web.auth import CsrfRejected, NotLoggedIn, UnitCache
 from paatvaers.web.child_routes import utc_now
 from paatvaers.web.i18n import PRODUCT_NAME
 from paatvaers.web.logging import RequestLogMiddleware
@@ -67,6 +67,7 @@ def create_app(
     app.state.session_factory = session_factory(engine)
     app.state.consent = ConsentClient(settings.consent_url)
     app.state.clock = clock
+    app.state.units = UnitCache()
     app.state.quality_reports = quality_routes.ReportCache()
     # OpenID Connect login and the SMART launch (authlib keeps their flow state in the session).
     app.state.oauth = OAuth()

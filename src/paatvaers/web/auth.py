@@ -21,11 +21,17 @@ from paatvaers.access.identity import Principal
 from paatvaers.domain.cases import Sensitivity
 from paatvaers.domain.cpr import Cpr
 from paatvaers.domain.identifiers import Cvr
-from paatvaers.domain.organisations import DataRestrictions, EmployeeFunction
+from paatvaers.domain.organisations import DataRestrictions, EmployeeFunction, OrgUnit
 from paatvaers.store.repositories import OrgUnitRepository
 
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
+# The session's last request time is rewritten only when it is this old: the idle time-out
+# is kept to the minute, and most responses need not encrypt and set the cookie again.
+SEEN_RESOLUTION_SECONDS = 60
+# How long a worker process reuses what it read of a logged-in user's unit (its name, kind,
+# CVR): a change in FK Organisation counts from the next read after this.
+UNIT_CACHE_SECONDS = 60
 
 
 class NotLoggedIn(Exception):
@@ -67,11 +73,13 @@ def current_principal(request: Request, db: Session) -> Principal:
     if not stored or not isinstance(seen, (int, float)) or time.time() - seen > idle:
         request.session.clear()
         raise NotLoggedIn
-    principal = _principal_from_session(stored, db)
+    principal = _principal_from_session(stored, request.app.state.units, db)
     if principal is None:
         request.session.clear()
         raise NotLoggedIn
-    request.session["seen"] = time.time()
+    now = time.time()
+    if now - seen >= SEEN_RESOLUTION_SECONDS:
+        request.session["seen"] = now
     return principal
 
 
@@ -121,8 +129,28 @@ def _principal_to_session(principal: Principal) -> dict[str, Any]:
     }
 
 
-def _principal_from_session(stored: dict[str, Any], db: Session) -> Principal | None:
-    unit = OrgUnitRepository(db).get(uuid.UUID(stored["unit_id"]))
+class UnitCache:
+    """The units of logged-in users, read at most once a minute per unit and process: every
+    request needs its user's unit, and units change seldom."""
+
+    def __init__(self, seconds: float = UNIT_CACHE_SECONDS) -> None:
+        self.seconds = seconds
+        self._units: dict[uuid.UUID, tuple[float, OrgUnit | None]] = {}
+
+    def get(self, unit_id: uuid.UUID, db: Session) -> OrgUnit | None:
+        now = time.monotonic()
+        cached = self._units.get(unit_id)
+        if cached is not None and now - cached[0] < self.seconds:
+            return cached[1]
+        unit = OrgUnitRepository(db).get(unit_id)
+        self._units[unit_id] = (now, unit)
+        return unit
+
+
+def _principal_from_session(
+    stored: dict[str, Any], units: UnitCache, db: Session
+) -> Principal | None:
+    unit = units.get(uuid.UUID(stored["unit_id"]), db)
     if unit is None:
         return None
     limits = stored.get("restrictions")

@@ -7,10 +7,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from paatvaers.store.repositories import StaffRepository
-from paatvaers.web.deps import LanguageDep, SessionDep
+from paatvaers.web.deps import LanguageDep, SessionDep, in_session
 from paatvaers.web.rendering import page
 
 router = APIRouter()
@@ -23,8 +24,12 @@ def landing(request: Request, session: SessionDep, lang: LanguageDep) -> Respons
 
 
 @router.get("/healthz")
-def healthz(session: SessionDep) -> JSONResponse:
+async def healthz(request: Request) -> JSONResponse:
     """Liveness plus a database round trip; failures give a short reason, never a trace."""
+    return await in_session(request, _database_health)
+
+
+def _database_health(session: Session) -> JSONResponse:
     try:
         session.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
