@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -107,6 +107,7 @@ def _from_appointments(facts: ChildFacts, day: date) -> Iterable[Involvement]:
     by_performer: dict[str, list[Appointment]] = {}
     for a in marked:
         by_performer.setdefault(a.performer_sor.value, []).append(a)
+    referrals: list[Involvement] = []
     for sor, course in by_performer.items():
         since = min(a.start.date() for a in course)
         until = _course_end(course, day)
@@ -119,10 +120,25 @@ def _from_appointments(facts: ChildFacts, day: date) -> Iterable[Involvement]:
             until,
         )
         requesters = {a.requester_sor.value for a in course if a.requester_sor is not None}
-        for requester in sorted(requesters):
-            yield Involvement(
+        referrals.extend(
+            Involvement(
                 facts.cpr, unit_id_for_sor(requester), UnitKind.GP, since, Evidence.REFERRAL, until
             )
+            for requester in sorted(requesters)
+        )
+    yield from _one_per_unit(referrals)
+
+
+def _one_per_unit(referrals: list[Involvement]) -> Iterable[Involvement]:
+    """A GP who referred the child to two BUP units is involved once: since the first
+    referral, and for as long as any of the courses goes on."""
+    by_unit: dict[uuid.UUID, list[Involvement]] = {}
+    for referral in referrals:
+        by_unit.setdefault(referral.unit_id, []).append(referral)
+    for same in by_unit.values():
+        ends = [r.until for r in same]
+        until = None if None in ends else max(e for e in ends if e is not None)
+        yield replace(same[0], since=min(r.since for r in same), until=until)
 
 
 def _course_end(course: list[Appointment], day: date) -> date | None:
