@@ -6,6 +6,8 @@ in this order, and stops at the first that fails:
 
 1. the user's employee function may receive the flow;
 2. the user's unit has a relationship to the child (derived from data, see relationships.py);
+   for a meeting-bound flow, also that the unit takes part in the convened meeting given,
+   while its window is open;
 3. no citizen's objection (block) is in force, where the flow honours one;
 4. the consent the flow needs is in force (asked live at the consent service);
 5. the child is in the target group (R1), where the flow is only for the target group.
@@ -118,6 +120,30 @@ class Decision:
     @property
     def outcome(self) -> str:
         return "permit" if self.permit else "deny"
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingWindow:
+    """A convened cross-disciplinary meeting, as a meeting-bound flow is decided against it:
+    the child, the units that take part, and when sharing is allowed."""
+
+    meeting_id: uuid.UUID
+    child_cpr: str
+    participant_units: frozenset[uuid.UUID]
+    opens: datetime
+    closes: datetime
+
+
+_NOT_AT_MEETING = (
+    "Oplysningerne deles kun på et indkaldt tværfagligt møde om barnet, som din enhed deltager"
+    " i, og kun mens mødets periode varer",
+    "This is shared only at a convened cross-disciplinary meeting about the child that your"
+    " unit takes part in, and only while the meeting's period lasts",
+)
+_AT_MEETING_REMEDY = (
+    "At din enhed indkaldes til et tværfagligt møde om barnet",
+    "That your unit is invited to a cross-disciplinary meeting about the child",
+)
 
 
 class Denied(Exception):
@@ -260,7 +286,14 @@ class DecisionEngine:
 
     # -- deciding -------------------------------------------------------------------------------
 
-    def decide(self, principal: Principal, child: Cpr, flow: DataFlow, now: datetime) -> Decision:
+    def decide(
+        self,
+        principal: Principal,
+        child: Cpr,
+        flow: DataFlow,
+        now: datetime,
+        meeting: MeetingWindow | None = None,
+    ) -> Decision:
         rule = self.policy.of(flow)
         checked: list[str] = []
         relation: Relationship | None = None
@@ -269,6 +302,9 @@ class DecisionEngine:
             checked.append("function")
             relation = self._relationship(principal, child, rule, danish_day(now))
             checked.append("relationship")
+            if rule.meeting_bound:
+                _at_meeting(principal, child, meeting, now)
+                checked.append("meeting")
             return self._within_relationship(child, rule, relation, now, checked)
         except Denied as denied:
             return self._deny(rule, denied, relation)
@@ -427,6 +463,20 @@ class DecisionEngine:
             # answer is the same.
             relationship=relation if relation is not None else NO_RELATIONSHIP,
         )
+
+
+def _at_meeting(
+    principal: Principal, child: Cpr, meeting: MeetingWindow | None, now: datetime
+) -> None:
+    """A meeting-bound flow: the user's unit takes part in this meeting about this child, and
+    its window is open. Judged after the relationship, so it says nothing about the child."""
+    if (
+        meeting is None
+        or meeting.child_cpr != child.value
+        or principal.unit.id not in meeting.participant_units
+        or not meeting.opens <= now <= meeting.closes
+    ):
+        raise Denied("meeting", _NOT_AT_MEETING, _AT_MEETING_REMEDY)
 
 
 def _obligations_now(rule: FlowPolicy, row: ChildRow, day: date) -> frozenset[Obligation]:

@@ -66,6 +66,8 @@ def _obligations(flow: FlowPolicy) -> str:
     parts = [_OBLIGATION_TEXT[o] for o in sorted(flow.obligations)]
     if flow.max_case_sensitivity is not None:
         parts.append(f"no cases above {flow.max_case_sensitivity.value}")
+    if flow.meeting_bound:
+        parts.append("only at a convened meeting the user's unit takes part in, within its window")
     if flow.target_group_only:
         parts.append("target group (R1) only")
     return "; ".join(parts) or "none"

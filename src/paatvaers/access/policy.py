@@ -62,6 +62,9 @@ class FlowPolicy:
     consent: ConsentRule | None = None
     objection_template: str | None = None
     max_case_sensitivity: Sensitivity | None = None
+    # Permitted only at a convened meeting the user's unit takes part in, within its window
+    # (engine.MeetingWindow): the §49a-type rule for cross-disciplinary meetings.
+    meeting_bound: bool = False
 
     @property
     def recipients(self) -> tuple[UnitKind, ...]:
@@ -155,6 +158,7 @@ _FLOW_KEYS = {
     "consent",
     "objection_template",
     "max_case_sensitivity",
+    "meeting_bound",
 }
 
 
@@ -188,6 +192,7 @@ def _flow(flow: DataFlow, table: dict[str, Any], where: str) -> FlowPolicy:
         max_case_sensitivity=None
         if sensitivity is None
         else _enum_value(Sensitivity, sensitivity, f"{place}: max_case_sensitivity"),
+        meeting_bound="meeting_bound" in table and _flag(table, "meeting_bound", place),
     )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from paatvaers.access.audit import AccessAction, AccessEvent, event_values, record, record_all
-from paatvaers.access.engine import Decision, DecisionEngine
+from paatvaers.access.engine import Decision, DecisionEngine, MeetingWindow
 from paatvaers.access.identity import Principal
 from paatvaers.access.policy import Obligation
 from paatvaers.domain.appointments import AppointmentStatus, CourseStage
@@ -160,9 +160,17 @@ class ChildAccess:
         finally:
             self._unwritten = None
 
-    def decide(self, principal: Principal, child: Cpr, flow: DataFlow, purpose: str) -> Decision:
-        """A decision without a read (an explanation, a check before offering an action)."""
-        decision = self.engine.decide(principal, child, flow, self.clock())
+    def decide(
+        self,
+        principal: Principal,
+        child: Cpr,
+        flow: DataFlow,
+        purpose: str,
+        meeting: MeetingWindow | None = None,
+    ) -> Decision:
+        """A decision without a read (an explanation, a check before offering an action);
+        `meeting` is the convened meeting a meeting-bound flow is decided against."""
+        decision = self.engine.decide(principal, child, flow, self.clock(), meeting)
         self._log(principal, child, decision, AccessAction.DECIDE, purpose, ())
         return decision
 

@@ -15,3 +15,4 @@ class DataFlow(StrEnum):
     CONTACTS_TO_HEALTH = "contacts_to_health"  # R4
     SCHOOL_TO_HEALTH = "school_to_health"  # R4, R11
     CORRESPONDENCE = "correspondence"  # R5, R10
+    MEETING = "meeting"  # issue #7: exchange at a convened cross-disciplinary meeting

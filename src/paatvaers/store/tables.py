@@ -527,3 +527,77 @@ class QualitySnapshotRow(Base):
         # A trend reads one figure over many days.
         Index("ix_quality_snapshot_series", "section", "subject", "metric", "day"),
     )
+
+
+# -- cross-disciplinary meetings (migration 0007) ------------------------------------------------
+
+
+class MeetingRow(Base):
+    """A cross-disciplinary meeting about a child (issue #7), as its convenor called it. The
+    exchange it allows is decided by the access engine (data flow `meeting`) against the
+    meeting's participants and its window, which opens at the invitation and closes at
+    `closes_at`."""
+
+    __tablename__ = "meeting"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    child_cpr: Mapped[str] = mapped_column(String(10), index=True)
+    child_cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
+    convenor_user_id: Mapped[uuid.UUID] = mapped_column(UUID, index=True)
+    convenor_unit_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    place: Mapped[str] = mapped_column(Text)
+    agenda: Mapped[str] = mapped_column(Text)
+    minutes: Mapped[str | None] = mapped_column(Text)
+    minutes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # §49a allows one follow-up meeting: a follow-up names the meeting it follows.
+    follow_up_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("meeting.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MeetingTimeRow(Base):
+    """A time the convenor proposes for the meeting."""
+
+    __tablename__ = "meeting_time"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MeetingParticipantRow(Base):
+    """One participant: a unit (health units are invited by MedCom), a named professional
+    (invited in the platform), or a family member (invited by the convenor, outside the
+    platform). `answer` is theirs: accepted, declined, or another time proposed."""
+
+    __tablename__ = "meeting_participant"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    meeting_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)  # the order shown
+    kind: Mapped[str] = mapped_column(String(12))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID, index=True)
+    staff_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(10))
+    # MedCom: the invitation's thread (Communication.identifier) and the GLN answers come from.
+    thread_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    gln: Mapped[str | None] = mapped_column(String(13))
+    answer: Mapped[str] = mapped_column(String(16))
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answer_message_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('convenor','professional','unit','family')", name="kind"),
+        CheckConstraint("channel IN ('platform','medcom','none')", name="channel"),
+        CheckConstraint("answer IN ('pending','accepted','declined','other_time')", name="answer"),
+    )

@@ -27,6 +27,7 @@ from paatvaers.web import (
     correspondence_routes,
     launch,
     medcom_inbox,
+    meeting_routes,
     oidc,
     quality_routes,
 )
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(router)
     app.include_router(child_routes.router)
     app.include_router(correspondence_routes.router)
+    app.include_router(meeting_routes.router)
     app.include_router(quality_routes.router)
     app.include_router(api.router)
     app.include_router(oidc.router)

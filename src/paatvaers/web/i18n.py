@@ -719,3 +719,198 @@ def translator(language: Language) -> Callable[[str], str]:
 
 def english_title(function: EmployeeFunction) -> str:
     return ENGLISH_TITLES[function]
+
+
+# -- cross-disciplinary meetings (issue #7) ------------------------------------------------------
+MESSAGES[Language.DA].update(
+    {
+        "meeting_convene": "Indkald til tværfagligt møde",
+        "meeting_list_heading": "Mine møder",
+        "meeting_list_intro": (
+            "Tværfaglige møder, du har indkaldt til eller er inviteret til. Kun mødets "
+            "deltagere kan se dagsorden, deltagere og referat."
+        ),
+        "meeting_list_caption": "Møder, først det næste",
+        "meeting_list_empty": "Du har ingen møder.",
+        "meeting_col_time": "Første foreslåede tidspunkt",
+        "meeting_col_child": "Barn",
+        "meeting_col_place": "Sted",
+        "meeting_col_convenor": "Indkaldt af",
+        "meeting_col_answer": "Dit svar",
+        "meeting_you_convened": "Du har indkaldt",
+        "meeting_new_heading": "Indkald til tværfagligt møde",
+        "meeting_new_intro": (
+            "Platformen foreslår deltagerne ud fra de oplysninger, du har adgang til. Ret "
+            "listen, foreslå tidspunkter og send. Sundhedsenheder får indkaldelsen som "
+            "MedCom-korrespondance; kommunens medarbejdere ser den her."
+        ),
+        "meeting_child": "Mødet handler om",
+        "meeting_child_hidden": "Barnet i kontekst",
+        "meeting_proposed_legend": "Foreslåede deltagere",
+        "meeting_proposed_hint": "Fjern fluebenet ved dem, der ikke skal med.",
+        "meeting_none_proposed": "Der er ingen deltagere at foreslå ud fra dine oplysninger.",
+        "meeting_family_legend": "Familien (valgfrit)",
+        "meeting_family_hint": (
+            "Forældremyndighedens indehavere og den unge fra 15 år. Du inviterer dem selv, "
+            "som du plejer; de står på deltagerlisten."
+        ),
+        "meeting_extra_unit": "Tilføj en enhed fra adressebogen (valgfrit)",
+        "meeting_extra_unit_none": "Ingen",
+        "meeting_times_legend": "Foreslåede tidspunkter",
+        "meeting_times_hint": "Mindst ét og højst tre tidspunkter.",
+        "meeting_time_label": "Tidspunkt",
+        "meeting_duration": "Varighed",
+        "meeting_minutes_unit": "minutter",
+        "meeting_place": "Sted",
+        "meeting_agenda": "Dagsorden (valgfrit)",
+        "meeting_agenda_hint": "Vises kun for mødets deltagere.",
+        "meeting_send": "Send indkaldelse",
+        "meeting_logged_note": (
+            "Hver deltagers adgang afgøres efter reglerne for tværfaglige møder og logges. "
+            "En indkaldelse viser ikke mere, end modtageren selv må se."
+        ),
+        "meeting_channel_medcom": "MedCom-korrespondance",
+        "meeting_channel_platform": "I platformen",
+        "meeting_channel_none": "Inviteres af indkalderen",
+        "meeting_error_place": "Skriv hvor mødet holdes.",
+        "meeting_error_unit": "Vælg en enhed fra adressebogen.",
+        "meeting_error_participants": "Vælg mindst én deltager.",
+        "meeting_error_duration": "Vælg mødets varighed.",
+        "meeting_error_time": "Skriv tidspunktet som dato og klokkeslæt.",
+        "meeting_error_no_time": "Foreslå mindst ét tidspunkt.",
+        "meeting_error_answer": "Vælg dit svar.",
+        "meeting_sent": "Indkaldelsen er sendt.",
+        "meeting_answered": "Dit svar er gemt.",
+        "meeting_minutes_saved": "Referatet er gemt.",
+        "meeting_title": "Tværfagligt møde",
+        "meeting_missing": "Mødet findes ikke",
+        "meeting_missing_text": "Der er intet møde, du deltager i, på denne adresse.",
+        "meeting_back": "Tilbage til mine møder",
+        "meeting_times": "Foreslåede tidspunkter",
+        "meeting_convenor": "Indkaldt af",
+        "meeting_school": "Skole eller dagtilbud",
+        "meeting_participants": "Deltagere",
+        "meeting_participants_caption": "Deltagere og deres svar",
+        "meeting_col_participant": "Deltager",
+        "meeting_col_role": "Rolle",
+        "meeting_col_contact": "Kontakt",
+        "meeting_col_channel": "Indkaldt via",
+        "meeting_col_status": "Svar",
+        "answer_pending": "Afventer svar",
+        "answer_accepted": "Har sagt ja",
+        "answer_declined": "Har sagt nej",
+        "answer_other_time": "Foreslår et andet tidspunkt",
+        "meeting_your_answer": "Dit svar",
+        "meeting_answer_accepted": "Ja, jeg deltager",
+        "meeting_answer_declined": "Nej, jeg kan ikke deltage",
+        "meeting_answer_other_time": "Jeg foreslår et andet tidspunkt",
+        "meeting_comment": "Kommentar eller andet tidspunkt",
+        "meeting_answer_send": "Send svar",
+        "meeting_agenda_heading": "Dagsorden",
+        "meeting_no_agenda": "Der er ingen dagsorden.",
+        "meeting_minutes_heading": "Referat",
+        "meeting_minutes_none": "Der er ikke skrevet referat endnu.",
+        "meeting_minutes_label": "Referat af mødet",
+        "meeting_minutes_save": "Gem referat",
+        "meeting_ics": "Hent kalenderfil (.ics)",
+        "meeting_legal": "Lovgrundlag for udvekslingen på mødet",
+        "meeting_back_to_overview": "Tilbage til overblikket",
+        "meeting_phone": "tlf.",
+    }
+)
+MESSAGES[Language.EN].update(
+    {
+        "meeting_convene": "Call a cross-disciplinary meeting",
+        "meeting_list_heading": "My meetings",
+        "meeting_list_intro": (
+            "Cross-disciplinary meetings you called or are invited to. Only the meeting's "
+            "participants can see the agenda, the participants and the minutes."
+        ),
+        "meeting_list_caption": "Meetings, the next first",
+        "meeting_list_empty": "You have no meetings.",
+        "meeting_col_time": "First proposed time",
+        "meeting_col_child": "Child",
+        "meeting_col_place": "Place",
+        "meeting_col_convenor": "Called by",
+        "meeting_col_answer": "Your answer",
+        "meeting_you_convened": "You called it",
+        "meeting_new_heading": "Call a cross-disciplinary meeting",
+        "meeting_new_intro": (
+            "The platform proposes the participants from the information you have access to. "
+            "Adjust the list, propose times and send. Health units receive the invitation as "
+            "MedCom correspondence; municipal staff see it here."
+        ),
+        "meeting_child": "The meeting is about",
+        "meeting_child_hidden": "The child in context",
+        "meeting_proposed_legend": "Proposed participants",
+        "meeting_proposed_hint": "Untick those who should not come.",
+        "meeting_none_proposed": "There is no one to propose from your information.",
+        "meeting_family_legend": "The family (optional)",
+        "meeting_family_hint": (
+            "The custody holders, and the young person from 15. You invite them yourself, as "
+            "usual; they are on the list of participants."
+        ),
+        "meeting_extra_unit": "Add a unit from the address book (optional)",
+        "meeting_extra_unit_none": "None",
+        "meeting_times_legend": "Proposed times",
+        "meeting_times_hint": "At least one and at most three times.",
+        "meeting_time_label": "Time",
+        "meeting_duration": "Duration",
+        "meeting_minutes_unit": "minutes",
+        "meeting_place": "Place",
+        "meeting_agenda": "Agenda (optional)",
+        "meeting_agenda_hint": "Shown only to the meeting's participants.",
+        "meeting_send": "Send invitation",
+        "meeting_logged_note": (
+            "Each participant's access is decided by the rules for cross-disciplinary meetings "
+            "and logged. An invitation shows no more than its recipient may see."
+        ),
+        "meeting_channel_medcom": "MedCom correspondence",
+        "meeting_channel_platform": "In the platform",
+        "meeting_channel_none": "Invited by the convenor",
+        "meeting_error_place": "Enter where the meeting is held.",
+        "meeting_error_unit": "Choose a unit from the address book.",
+        "meeting_error_participants": "Choose at least one participant.",
+        "meeting_error_duration": "Choose the meeting's duration.",
+        "meeting_error_time": "Enter the time as a date and a time of day.",
+        "meeting_error_no_time": "Propose at least one time.",
+        "meeting_error_answer": "Choose your answer.",
+        "meeting_sent": "The invitation has been sent.",
+        "meeting_answered": "Your answer has been saved.",
+        "meeting_minutes_saved": "The minutes have been saved.",
+        "meeting_title": "Cross-disciplinary meeting",
+        "meeting_missing": "The meeting does not exist",
+        "meeting_missing_text": "There is no meeting you take part in at this address.",
+        "meeting_back": "Back to my meetings",
+        "meeting_times": "Proposed times",
+        "meeting_convenor": "Called by",
+        "meeting_school": "School or daycare",
+        "meeting_participants": "Participants",
+        "meeting_participants_caption": "Participants and their answers",
+        "meeting_col_participant": "Participant",
+        "meeting_col_role": "Role",
+        "meeting_col_contact": "Contact",
+        "meeting_col_channel": "Invited by",
+        "meeting_col_status": "Answer",
+        "answer_pending": "Awaiting answer",
+        "answer_accepted": "Accepted",
+        "answer_declined": "Declined",
+        "answer_other_time": "Proposes another time",
+        "meeting_your_answer": "Your answer",
+        "meeting_answer_accepted": "Yes, I will attend",
+        "meeting_answer_declined": "No, I cannot attend",
+        "meeting_answer_other_time": "I propose another time",
+        "meeting_comment": "Comment or another time",
+        "meeting_answer_send": "Send answer",
+        "meeting_agenda_heading": "Agenda",
+        "meeting_no_agenda": "There is no agenda.",
+        "meeting_minutes_heading": "Minutes",
+        "meeting_minutes_none": "No minutes have been written yet.",
+        "meeting_minutes_label": "Minutes of the meeting",
+        "meeting_minutes_save": "Save minutes",
+        "meeting_ics": "Download calendar file (.ics)",
+        "meeting_legal": "Legal basis for the exchange at the meeting",
+        "meeting_back_to_overview": "Back to the overview",
+        "meeting_phone": "tel.",
+    }
+)

@@ -41,7 +41,10 @@ RECEIVES: dict[DataFlow, frozenset[F]] = {
         {F.BUP_LAEGE, F.BUP_PSYKOLOG, F.BUP_SOCIALRAADGIVER, F.PRAKTISERENDE_LAEGE}
     ),
     DataFlow.CORRESPONDENCE: ALL - {F.KLINIKPERSONALE},
+    DataFlow.MEETING: ALL - {F.KLINIKPERSONALE, F.BUP_SEKRETAER},
 }
+# Permitted only at a convened meeting (issue #7); the matrix decides without one.
+MEETING_BOUND = {DataFlow.MEETING}
 NEEDS_CONSENT = {
     DataFlow.APPOINTMENTS_TO_MUNICIPALITY,
     DataFlow.CASES_TO_HEALTH,
@@ -67,6 +70,7 @@ def expected(function: F, flow: DataFlow, state: State) -> str:
     rules = (
         (function not in RECEIVES[flow], "D-function"),
         (state in (State.NONE, State.ENDED), "D-relation"),
+        (flow in MEETING_BOUND, "D-meeting"),
         (state is State.BLOCKED and flow in BLOCKED_BY_OBJECTION, "D-objection"),
         (
             state in (State.CONSENT_MISSING, State.CONSENT_WITHDRAWN) and flow in NEEDS_CONSENT,
@@ -102,7 +106,7 @@ def outcome(
         DataFlow.SCHOOL_TO_HEALTH: access.school,
     }
     reader = readers.get(flow)
-    if reader is None:  # correspondence has no read yet (#6): the decision alone
+    if reader is None:  # correspondence and meetings have no read here: the decision alone
         decision = access.decide(principal, child, flow, "matrix")
         return "P" if decision.permit else _denied_by(decision.rules)
     answer: Answer[object] = reader(principal, child, "matrix")  # type: ignore[operator]
