@@ -19,6 +19,7 @@ from paatvaers.access import cli as access_cli
 from paatvaers.ingest.pipeline import Mode, RunSummary
 from paatvaers.ingest.service import ingest
 from paatvaers.medcom import cli as medcom_cli
+from paatvaers.notices import cli as notices_cli
 from paatvaers.population.generator import Population, generate
 from paatvaers.population.report import PopulationReport, report
 from paatvaers.quality import cli as quality_cli
@@ -40,6 +41,7 @@ app.add_typer(simulators_app, name="simulators")
 app.add_typer(access_cli.app, name="access")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(medcom_cli.app, name="medcom")
+app.add_typer(notices_cli.app, name="notices")
 app.add_typer(quality_cli.app, name="quality")
 
 console = Console()
@@ -306,6 +308,7 @@ def demo(
     import uvicorn  # noqa: PLC0415 - only the serving commands need it
 
     from paatvaers.correspondence.demo import running_demo_correspondence  # noqa: PLC0415
+    from paatvaers.notices.job import running_notice_job  # noqa: PLC0415
     from paatvaers.sources.ehr.simulator import RunningEhr, configure_demo  # noqa: PLC0415
     from paatvaers.sources.simulation.server import (  # noqa: PLC0415
         RunningSimulators,
@@ -344,7 +347,10 @@ def demo(
         }
         web = create_app(settings.model_copy(update=demo_settings), engine)
         try:
-            with running_demo_correspondence(engine, settings):
+            with (
+                running_demo_correspondence(engine, settings),
+                running_notice_job(engine, settings),
+            ):
                 uvicorn.run(
                     web, host=settings.host, port=settings.port, log_config=None, access_log=False
                 )

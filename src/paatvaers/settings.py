@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     medcom_http_token: str | None = None
     # The EHRs (EPJ and GP systems) that may open the app in context; empty: none may.
     smart_issuers: list[SmartIssuer] = Field(default_factory=list)
+    # Involvement notices (docs/notices.md): changes about one child found within this many
+    # minutes of a user's unread notice join it. The e-mail digest is sent only when an SMTP
+    # server is named ("smtp://host:port", or "smtp+starttls://user:password@host:port").
+    notice_window_minutes: float = 60
+    smtp_url: str | None = None
+    notice_email_from: str = "ikke-svar@paatvaers.example"
 
     @field_validator("database_url")
     @classmethod

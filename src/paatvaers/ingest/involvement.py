@@ -1,5 +1,8 @@
 """Rebuild the `involvement` table from what the sources have delivered, by the domain's
-rules (`domain.involvement.derive_involvements`). Run after ingestion."""
+rules (`domain.involvement.derive_involvements`). Run after ingestion.
+
+In the same transaction, each unit newly involved with a child is written as an
+`involvement_change` (paatvaers.notices.detection): the outbox the notice job reads."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from paatvaers.domain.cases import Case, CaseParty, PartyRole
 from paatvaers.domain.cpr import Cpr
 from paatvaers.domain.involvement import ChildFacts, Involvement, derive_involvements
 from paatvaers.domain.organisations import UnitKind
+from paatvaers.notices.detection import record_changes, remember_involvement
 from paatvaers.store.repositories import appointment_from_row, case_from_row
 from paatvaers.store.tables import (
     AppointmentRow,
@@ -86,6 +90,7 @@ def rebuild_involvement(engine: Engine, day: date) -> int:
         conn = raw.driver_connection
         assert isinstance(conn, psycopg.Connection)  # noqa: S101 - we only use psycopg
         with conn.cursor() as cur:
+            remember_involvement(cur)
             cur.execute("TRUNCATE involvement")
             with cur.copy(f"COPY involvement ({COLUMNS}) FROM STDIN") as copy:
                 for i, synthetic in rows:
@@ -100,6 +105,7 @@ def rebuild_involvement(engine: Engine, day: date) -> int:
                             i.evidence.value,
                         )
                     )
+            record_changes(cur, day)
         raw.commit()
     finally:
         raw.close()

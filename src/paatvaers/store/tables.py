@@ -601,3 +601,79 @@ class MeetingParticipantRow(Base):
         CheckConstraint("channel IN ('platform','medcom','none')", name="channel"),
         CheckConstraint("answer IN ('pending','accepted','declined','other_time')", name="answer"),
     )
+
+
+# -- involvement notices (migration 0008) -------------------------------------------------------
+
+
+class InvolvementChangeRow(Base):
+    """A unit newly involved with a child, found when the involvement table was rebuilt and
+    written in the same transaction: the transactional outbox of involvement notices, so a
+    change is never lost and nothing is announced that did not happen. The notice job marks
+    it processed in the same transaction as the notices it produced."""
+
+    __tablename__ = "involvement_change"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    child_cpr: Mapped[str] = mapped_column(String(10))
+    child_cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    kind: Mapped[str] = mapped_column(String(20))
+    since: Mapped[date] = mapped_column(Date)
+    evidence: Mapped[str] = mapped_column(String(40))
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When the job may (next) take it: a change whose recipients could not be decided (the
+    # consent service did not answer) waits and is tried again, never dropped.
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_involvement_change_due", "due_at", postgresql_where="processed_at IS NULL"),
+    )
+
+
+class NoticeSubscriptionRow(Base):
+    """A staff user who opted in to involvement notices, and whether to an e-mail digest."""
+
+    __tablename__ = "notice_subscription"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    email_digest: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    subscribed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NoticeRow(Base):
+    """One notice to one user about one child: the changes found within the grouping window
+    are its items. It holds references, not the child's data: what it shows is read (and
+    logged) when it is shown."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    child_cpr: Mapped[str] = mapped_column(String(10))
+    child_cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # its latest item
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_notice_user_unread", "user_id", "child_cpr", postgresql_where="read_at IS NULL"),
+    )
+
+
+class NoticeItemRow(Base):
+    """That a notice tells of a change, and the data flow that lets its user see it."""
+
+    __tablename__ = "notice_item"
+
+    notice_id: Mapped[int] = mapped_column(
+        ForeignKey("notice.id", ondelete="CASCADE"), primary_key=True
+    )
+    change_id: Mapped[int] = mapped_column(
+        ForeignKey("involvement_change.id", ondelete="CASCADE"), primary_key=True
+    )
+    data_flow: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -28,6 +28,7 @@ from paatvaers.web import (
     launch,
     medcom_inbox,
     meeting_routes,
+    notice_routes,
     oidc,
     quality_routes,
 )
@@ -93,6 +94,7 @@ def create_app(
     app.include_router(oidc.router)
     app.include_router(launch.router)
     app.include_router(medcom_inbox.router)
+    app.include_router(notice_routes.router)
     add_error_handlers(app)
     return app
 

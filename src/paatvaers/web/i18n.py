@@ -697,6 +697,74 @@ MESSAGES: dict[Language, dict[str, str]] = {
     },
 }
 
+# -- involvement notices (notice_routes.py, notice_list.html) ----------------------------------
+MESSAGES[Language.DA] |= {
+    "notice_heading": "Notifikationer",
+    "notice_intro": (
+        "Når en ny fagperson eller enhed bliver involveret i et barn, du allerede arbejder med, "
+        "får du besked her – men kun om det, du selv har adgang til at se."
+    ),
+    "notice_unread_heading": "Ulæste notifikationer",
+    "notice_logged_note": "Visningen af en notifikation skrives i adgangsloggen.",
+    "notice_updated": "Senest opdateret",
+    "notice_new_child_family": "Ny sag i børne- og familieafdelingen",
+    "notice_new_ppr": "Ny sag i PPR",
+    "notice_new_bup": "Nyt forløb i børne- og ungdomspsykiatrien",
+    "notice_new_gp": "Ny praktiserende læge",
+    "notice_new_school": "Ny skole",
+    "notice_new_daycare": "Nyt dagtilbud",
+    "notice_since": "siden",
+    "notice_mark_read": "Markér som læst",
+    "notice_empty": "Du har ingen ulæste notifikationer.",
+    "notice_subscription_heading": "Tilmelding",
+    "notice_status_on": "Du er tilmeldt notifikationer.",
+    "notice_status_off": "Du er ikke tilmeldt notifikationer og får derfor ingen.",
+    "notice_subscription_legend": "Hvad vil du have besked om?",
+    "notice_opt_in": "Giv mig besked, når nye fagpersoner bliver involveret i mine børn",
+    "notice_opt_in_email": "Send mig også en samlet e-mail",
+    "notice_email_hint": (
+        "E-mailen siger kun, hvor mange nye notifikationer du har. Den nævner ingen børn, "
+        "fordi e-mail ikke er en sikker kanal."
+    ),
+    "notice_save": "Gem",
+    "notice_subscribed": "Du er nu tilmeldt notifikationer.",
+    "notice_unsubscribed": "Du er nu afmeldt notifikationer.",
+    "notice_marked_read": "Notifikationen er markeret som læst.",
+}
+MESSAGES[Language.EN] |= {
+    "notice_heading": "Notifications",
+    "notice_intro": (
+        "When a new professional or unit becomes involved with a child you already work with, "
+        "you are told here – but only about what you yourself may see."
+    ),
+    "notice_unread_heading": "Unread notifications",
+    "notice_logged_note": "Showing a notification is written to the access log.",
+    "notice_updated": "Last updated",
+    "notice_new_child_family": "New case in the children and families department",
+    "notice_new_ppr": "New case in the educational psychology service (PPR)",
+    "notice_new_bup": "New course in child and adolescent psychiatry",
+    "notice_new_gp": "New general practitioner",
+    "notice_new_school": "New school",
+    "notice_new_daycare": "New daycare",
+    "notice_since": "since",
+    "notice_mark_read": "Mark as read",
+    "notice_empty": "You have no unread notifications.",
+    "notice_subscription_heading": "Subscription",
+    "notice_status_on": "You are subscribed to notifications.",
+    "notice_status_off": "You are not subscribed to notifications, so you receive none.",
+    "notice_subscription_legend": "What do you want to be told about?",
+    "notice_opt_in": "Tell me when new professionals become involved with my children",
+    "notice_opt_in_email": "Also send me a summary e-mail",
+    "notice_email_hint": (
+        "The e-mail only says how many new notifications you have. It names no children, "
+        "because e-mail is not a secure channel."
+    ),
+    "notice_save": "Save",
+    "notice_subscribed": "You are now subscribed to notifications.",
+    "notice_unsubscribed": "You are now unsubscribed from notifications.",
+    "notice_marked_read": "The notification is marked as read.",
+}
+
 # The Danish titles are the official ones (EmployeeFunction.danish_title); these only gloss them.
 ENGLISH_TITLES: dict[EmployeeFunction, str] = {
     EmployeeFunction.SOCIALRAADGIVER: "Social worker, children and families department",
