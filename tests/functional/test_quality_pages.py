@@ -407,15 +407,18 @@ def test_no_page_of_the_dashboard_renders_a_count_between_1_and_4(
     assert row.group(1).rstrip().endswith('data-kind="count">&lt;5</td>')  # Børn i CPR: <5
 
 
-def test_the_operations_role_reads_no_post(client: TestClient, follow_up_engine: Engine) -> None:
+def test_the_operations_role_reads_no_post_and_has_no_meetings_or_notices(client: TestClient, follow_up_engine: Engine) -> None:
     """Its login sits in a family department, whose post it must not see: only functions
     that may write about a child read the unit's threads."""
     with Session(follow_up_engine) as session, session.begin():
         address_book.register_known_units(session, datetime.now(UTC))
     log_in(client, "socialraadgiver")
     assert client.get("/post").status_code == 200  # the unit reads its post here
+    links = client.get("/mine").text
+    assert all(f'href="/{path}?lang=da"' in links for path in ("post", "moeder", "notifikationer"))
     client.cookies.clear()
     log_in(client, "drift")
     inbox = client.get("/post")
     assert inbox.status_code == 403
-    assert 'href="/post"' not in client.get("/opfoelgning").text  # no link either
+    follow_up = client.get("/opfoelgning").text
+    assert all(f'href="/{path}' not in follow_up for path in ("post", "moeder", "notifikationer"))

@@ -182,6 +182,8 @@ MESSAGES: dict[Language, dict[str, str]] = {
         # The correspondence client (/post).
         "nav_main": "Hovedmenu",
         "nav_post": "Post",
+        "nav_meetings": "Møder",
+        "nav_notices": "Notifikationer",
         "post_heading": "Post",
         "post_intro": (
             "Korrespondancemeddelelser (MedCom) til og fra din enhed om børn, I har en "
@@ -517,6 +519,8 @@ MESSAGES: dict[Language, dict[str, str]] = {
         # The correspondence client (/post).
         "nav_main": "Main menu",
         "nav_post": "Messages",
+        "nav_meetings": "Meetings",
+        "nav_notices": "Notifications",
         "post_heading": "Messages",
         "post_intro": (
             "Correspondence messages (MedCom) to and from your unit about children you have a "
