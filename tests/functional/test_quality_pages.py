@@ -407,7 +407,9 @@ def test_no_page_of_the_dashboard_renders_a_count_between_1_and_4(
     assert row.group(1).rstrip().endswith('data-kind="count">&lt;5</td>')  # Børn i CPR: <5
 
 
-def test_the_operations_role_reads_no_post_and_has_no_meetings_or_notices(client: TestClient, follow_up_engine: Engine) -> None:
+def test_the_operations_role_reads_no_post_and_has_no_meetings_or_notices(
+    client: TestClient, follow_up_engine: Engine
+) -> None:
     """Its login sits in a family department, whose post it must not see: only functions
     that may write about a child read the unit's threads."""
     with Session(follow_up_engine) as session, session.begin():

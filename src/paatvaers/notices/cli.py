@@ -1,4 +1,4 @@
-"""`paatvaers notices`: the notice job, and the e-mail digest."""
+"""`paatvaers notices`: the notice job, and the e-mail digest (notices and meeting invitations)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ def run(
 
 @app.command("digest")
 def digest() -> None:
-    """E-mail each user who asked for it how many new notices wait (no child data)."""
+    """E-mail each user how many new meeting invitations, and (if they asked for it) new
+    notices, wait in the platform: counts and links only, no child data."""
     settings = _settings()
     assert settings.database_url is not None  # noqa: S101 - checked by _settings
     if not settings.smtp_url:

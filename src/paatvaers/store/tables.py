@@ -595,6 +595,8 @@ class MeetingParticipantRow(Base):
     answer_text: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     answer_message_id: Mapped[str | None] = mapped_column(String(64))
+    # A platform invitation counted in the e-mail digest (notices/digest.py): counted once.
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("kind IN ('convenor','professional','unit','family')", name="kind"),

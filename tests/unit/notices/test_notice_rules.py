@@ -11,7 +11,7 @@ from paatvaers.access.identity import Principal
 from paatvaers.access.policy import load_policy
 from paatvaers.domain.data_flows import DataFlow
 from paatvaers.domain.organisations import EmployeeFunction, OrgUnit, Sector, UnitKind
-from paatvaers.notices.digest import digest_text
+from paatvaers.notices.digest import digest_subject, digest_text
 from paatvaers.notices.revealing import REVEALING_FLOW, revealing_flow
 
 
@@ -53,8 +53,54 @@ def test_no_education_recipient_is_ever_shown_anything() -> None:
 
 
 def test_the_digest_says_a_count_and_a_link_in_both_languages() -> None:
-    text = digest_text(2, "https://paatvaers.test/notifikationer")
-    assert "Du har 2 nye notifikationer" in text
-    assert "You have 2 new notifications" in text
+    text = digest_text(0, 2, "https://paatvaers.test")
+    assert "Du har 2 nye notifikationer i" in text
+    assert "You have 2 new notifications in" in text
     assert text.count("https://paatvaers.test/notifikationer") == 2
-    assert "Du har 1 ny notifikation " in digest_text(1, "x")
+    assert "moeder" not in text and "mødeindkald" not in text and "invitation" not in text
+
+
+def test_the_digest_says_one_notice_in_the_singular() -> None:
+    text = digest_text(0, 1, "x")
+    assert "Du har 1 ny notifikation i" in text
+    assert "You have 1 new notification in" in text
+
+
+@pytest.mark.parametrize(
+    ("invitations", "notices", "danish", "english"),
+    [
+        (1, 0, "1 ny mødeindkaldelse i", "1 new meeting invitation in"),
+        (3, 0, "3 nye mødeindkaldelser i", "3 new meeting invitations in"),
+        (
+            1,
+            2,
+            "1 ny mødeindkaldelse og 2 nye notifikationer i",
+            "1 new meeting invitation and 2 new notifications in",
+        ),
+        (
+            2,
+            1,
+            "2 nye mødeindkaldelser og 1 ny notifikation i",
+            "2 new meeting invitations and 1 new notification in",
+        ),
+    ],
+)
+def test_the_digest_counts_invitations_in_both_languages(
+    invitations: int, notices: int, danish: str, english: str
+) -> None:
+    text = digest_text(invitations, notices, "https://paatvaers.test")
+    assert f"Du har {danish} På Tværs" in text
+    assert f"You have {english} På Tværs" in text
+    assert text.count("https://paatvaers.test/moeder") == 2  # once in each language
+
+
+def test_the_digest_links_each_page_it_counts_for() -> None:
+    both = digest_text(1, 1, "https://p.test")
+    assert "se dem: https://p.test/moeder og https://p.test/notifikationer\n" in both
+    assert "see them: https://p.test/moeder and https://p.test/notifikationer\n" in both
+    assert "notifikationer" not in digest_text(1, 0, "https://p.test")
+
+
+def test_the_subject_names_an_invitation_and_nothing_more() -> None:
+    assert digest_subject(1) == "Mødeindkaldelse i På Tværs – Børn & Unge"
+    assert digest_subject(0) == "Nye notifikationer i På Tværs – Børn & Unge"

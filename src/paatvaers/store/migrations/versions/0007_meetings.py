@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("answer_text", sa.Text(), nullable=True),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answer_message_id", sa.String(length=64), nullable=True),
+        sa.Column("emailed_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "kind IN ('convenor','professional','unit','family')",
             name=op.f("ck_meeting_participant_kind"),
