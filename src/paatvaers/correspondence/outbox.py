@@ -23,9 +23,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, select
+import pydantic_core
+from sqlalchemy import Connection, Row, Table, Text, and_, bindparam, insert, select, update
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, sessionmaker
 
 from paatvaers.correspondence.envelope import (
@@ -36,7 +39,6 @@ from paatvaers.correspondence.envelope import (
 )
 from paatvaers.correspondence.transports import Transport, TransportFailed
 from paatvaers.medcom.model import CareCommunication
-from paatvaers.medcom.serialisation import to_json
 from paatvaers.medcom.validation import ValidationReport, validate_bundle
 from paatvaers.store.db import transaction
 from paatvaers.store.tables import MedcomMessageRow, MedcomOutboxRow
@@ -47,6 +49,20 @@ ACKNOWLEDGEMENT = "acknowledgement"
 MAX_RESENDS = 2  # MedCom: an unchanged message is sent again at most twice (3 in all)
 ACK_TIMEOUT = timedelta(minutes=30)  # MedCom: an acknowledgement is expected within 30 min
 SHOW_TRANSPORT_TROUBLE_AFTER = 3  # failed hand-overs in a row before the message says so
+# Every message is stored and sent through these two tables, with Core statements built
+# once: ORM objects (the unit of work) and statements built anew for each message cost more
+# than the statements take to run, on the path every message takes.
+MESSAGES = cast(Table, MedcomMessageRow.__table__)
+OUTBOX = cast(Table, MedcomOutboxRow.__table__)
+# The bundle arrives as JSON text (`bundle_json`), encoded once here, not by the driver.
+_INSERT_MESSAGE = insert(MESSAGES).values(
+    bundle=sql_cast(bindparam("bundle_json", type_=Text), JSONB)
+)
+_INSERT_OUTBOX = insert(OUTBOX)
+_UPDATE_OUTBOX = update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
+_UPDATE_MESSAGE = update(MESSAGES).where(
+    MESSAGES.c.message_id == bindparam("out_message_id"), MESSAGES.c.direction == "out"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,35 +125,78 @@ def enqueue(session: Session, bundle: JsonDict, outgoing: Outgoing, now: datetim
     report = validate_bundle(bundle)
     if not report.ok:
         raise OutgoingMessageInvalid(report)
-    session.add(
-        MedcomMessageRow(
-            message_id=outgoing.message_id,
-            direction="out",
-            kind=outgoing.kind,
-            thread_id=outgoing.thread_id,
-            acknowledges=outgoing.acknowledges,
-            sender_gln=outgoing.sender_gln,
-            receiver_gln=outgoing.receiver_gln,
-            child_cpr=outgoing.child_cpr,
-            child_cpr_synthetic=outgoing.child_cpr_synthetic,
-            sent_at=outgoing.sent_at,
-            stored_at=now,
-            content_hash=content_hash(bundle),
-            bundle=bundle,
-            sent_by_user_id=outgoing.sent_by_user_id,
-            delivery="queued",
-        )
+    connection = session.connection()  # the caller's transaction
+    connection.execute(
+        _INSERT_MESSAGE,
+        {
+            "message_id": outgoing.message_id,
+            "direction": "out",
+            "kind": outgoing.kind,
+            "thread_id": outgoing.thread_id,
+            "acknowledges": outgoing.acknowledges,
+            "sender_gln": outgoing.sender_gln,
+            "receiver_gln": outgoing.receiver_gln,
+            "child_cpr": outgoing.child_cpr,
+            "child_cpr_synthetic": outgoing.child_cpr_synthetic,
+            "sent_at": outgoing.sent_at,
+            "stored_at": now,
+            "content_hash": content_hash(bundle),
+            "bundle_json": _json(bundle).decode("utf-8"),
+            "sent_by_user_id": outgoing.sent_by_user_id,
+            "delivery": "queued",
+        },
     )
-    session.add(  # inserted after the message: the unit of work follows the foreign key
-        MedcomOutboxRow(
-            message_id=outgoing.message_id,
-            state="pending",
-            due_at=now,
-            attempts=0,
-            transport_failures=0,
-            updated_at=now,
-        )
+    connection.execute(  # after the message: the outbox row refers to it
+        _INSERT_OUTBOX,
+        {
+            "message_id": outgoing.message_id,
+            "direction": "out",
+            "state": "pending",
+            "due_at": now,
+            "attempts": 0,
+            "transport_failures": 0,
+            "updated_at": now,
+        },
     )
+
+
+def _json(bundle: JsonDict) -> bytes:
+    """Compact UTF-8 JSON, as `serialisation.to_json` writes it, in a fifth of the time (0.04
+    ms for a 35 kB message, against 0.2 ms): pydantic's encoder. It would also write dates or
+    bytes, which `json` refuses, so it is given only bundles of plain JSON values: validated
+    (enqueue), or read back from the database (the envelope)."""
+    return pydantic_core.to_json(bundle)
+
+
+# The most overdue row and what sending needs of its message, in one round trip; only the
+# outbox row is locked, so that several workers never send the same row at once.
+_DUE = (
+    select(
+        OUTBOX.c.id,
+        OUTBOX.c.state,
+        OUTBOX.c.attempts,
+        OUTBOX.c.transport_failures,
+        MESSAGES.c.message_id,
+        MESSAGES.c.kind,
+        MESSAGES.c.sender_gln,
+        MESSAGES.c.receiver_gln,
+        MESSAGES.c.delivery,
+        MESSAGES.c.bundle,
+    )
+    .join_from(
+        OUTBOX,
+        MESSAGES,
+        and_(
+            MESSAGES.c.message_id == OUTBOX.c.message_id,
+            MESSAGES.c.direction == OUTBOX.c.direction,
+        ),
+    )
+    .where(OUTBOX.c.state.in_(("pending", "awaiting_ack")), OUTBOX.c.due_at <= bindparam("now"))
+    .order_by(OUTBOX.c.due_at)
+    .limit(1)
+    .with_for_update(of=OUTBOX, skip_locked=True)
+)
+Due = Row[*tuple[Any, ...]]  # a row of _DUE
 
 
 def deliver_next(
@@ -149,31 +208,16 @@ def deliver_next(
     """Transmit (or give up on) the most overdue outbox row; False when none is due."""
     with transaction(factory) as session:
         moment = now()
-        # The row and its message in one round trip; only the outbox row is locked.
-        found = session.execute(
-            select(MedcomOutboxRow, MedcomMessageRow)
-            .join(
-                MedcomMessageRow,
-                and_(
-                    MedcomMessageRow.message_id == MedcomOutboxRow.message_id,
-                    MedcomMessageRow.direction == MedcomOutboxRow.direction,
-                ),
-            )
-            .where(
-                MedcomOutboxRow.state.in_(("pending", "awaiting_ack")),
-                MedcomOutboxRow.due_at <= moment,
-            )
-            .order_by(MedcomOutboxRow.due_at)
-            .limit(1)
-            .with_for_update(of=MedcomOutboxRow, skip_locked=True)
-        ).first()
-        if found is None:
+        connection = session.connection()
+        due = connection.execute(_DUE, {"now": moment}).first()
+        if due is None:
             return False
-        row, message = found
-        if row.state == "awaiting_ack" and row.attempts > MAX_RESENDS:
-            fail(row, message, f"ingen kvittering efter {row.attempts} forsendelser", moment)
+        if due.state == "awaiting_ack" and due.attempts > MAX_RESENDS:  # rare: as inbox.py does
+            row = session.get_one(MedcomOutboxRow, due.id)
+            message = session.get_one(MedcomMessageRow, (due.message_id, "out"))
+            fail(row, message, f"ingen kvittering efter {due.attempts} forsendelser", moment)
         else:
-            _transmit(row, message, route, moment, ack_timeout)
+            _transmit(connection, due, route, moment, ack_timeout)
         return True
 
 
@@ -194,33 +238,54 @@ def resend_after_transient_error(
 
 
 def _transmit(
-    row: MedcomOutboxRow,
-    message: MedcomMessageRow,
+    connection: Connection,
+    due: Due,
     route: Callable[[str], Transport],
     now: datetime,
     ack_timeout: timedelta,
 ) -> None:
-    bundle = message.bundle if row.attempts == 0 else _for_resend(message.bundle, now)
-    envelope = _envelope(message, bundle)
+    bundle = due.bundle if due.attempts == 0 else _for_resend(due.bundle, now)
+    envelope = _envelope(due, bundle)
     try:
-        route(message.receiver_gln).send(envelope)
+        route(due.receiver_gln).send(envelope)
     except TransportFailed as exc:
-        row.transport_failures += 1
-        row.last_error = str(exc)
-        row.due_at = now + _backoff(row.transport_failures)
-        row.updated_at = now
-        if row.transport_failures >= SHOW_TRANSPORT_TROUBLE_AFTER:
-            message.delivery_note = f"kan ikke afleveres endnu: {exc}"
+        failures = due.transport_failures + 1
+        _update_outbox(
+            connection,
+            due.id,
+            transport_failures=failures,
+            last_error=str(exc),
+            due_at=now + _backoff(failures),
+            updated_at=now,
+        )
+        if failures >= SHOW_TRANSPORT_TROUBLE_AFTER:
+            _update_message(
+                connection, due.message_id, delivery_note=f"kan ikke afleveres endnu: {exc}"
+            )
         return
-    row.attempts += 1
-    row.transport_failures = 0
-    row.bundle_id = envelope.envelope_id
-    row.updated_at = now
-    message.delivery = "sent"
-    if message.kind == ACKNOWLEDGEMENT:  # an acknowledgement is never acknowledged
-        row.state = "done"
+    if due.kind == ACKNOWLEDGEMENT:  # an acknowledgement is never acknowledged
+        after: dict[str, Any] = {"state": "done"}
     else:
-        row.state, row.due_at = "awaiting_ack", now + ack_timeout
+        after = {"state": "awaiting_ack", "due_at": now + ack_timeout}
+    _update_outbox(
+        connection,
+        due.id,
+        attempts=due.attempts + 1,
+        transport_failures=0,
+        bundle_id=envelope.envelope_id,
+        updated_at=now,
+        **after,
+    )
+    if due.delivery != "sent":  # on a resend it says so already
+        _update_message(connection, due.message_id, delivery="sent")
+
+
+def _update_outbox(connection: Connection, row_id: int, **values: object) -> None:
+    connection.execute(_UPDATE_OUTBOX, {"row_id": row_id, **values})  # SET: the keys of values
+
+
+def _update_message(connection: Connection, message_id: str, **values: object) -> None:
+    connection.execute(_UPDATE_MESSAGE, {"out_message_id": message_id, **values})
 
 
 def _for_resend(bundle: JsonDict, now: datetime) -> JsonDict:
@@ -231,22 +296,22 @@ def _for_resend(bundle: JsonDict, now: datetime) -> JsonDict:
     return again
 
 
-def _envelope(message: MedcomMessageRow, bundle: JsonDict) -> Envelope:
-    name, version = _document(message, bundle)
+def _envelope(due: Due, bundle: JsonDict) -> Envelope:
+    name, version = _document(due.kind, bundle)
     return Envelope(
         envelope_id=str(bundle["id"]),
-        message_id=message.message_id,
-        sender_gln=message.sender_gln,
-        receiver_gln=message.receiver_gln,
+        message_id=due.message_id,
+        sender_gln=due.sender_gln,
+        receiver_gln=due.receiver_gln,
         document_name=name,
         document_version=version,
         media_type=JSON,
-        data=to_json(bundle),
+        data=_json(bundle),
     )
 
 
-def _document(message: MedcomMessageRow, bundle: JsonDict) -> tuple[str, str]:
-    if message.kind == ACKNOWLEDGEMENT:
+def _document(kind: str, bundle: JsonDict) -> tuple[str, str]:
+    if kind == ACKNOWLEDGEMENT:
         header = bundle["entry"][0]["resource"]
         return acknowledgement_document(str(header["response"]["code"]))
     communication = next(

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from tests.support.medcom import Correspondence, running_correspondence
 
 from paatvaers.correspondence import outbox
-from paatvaers.correspondence.envelope import wrap
+from paatvaers.correspondence.envelope import unwrap, wrap
 from paatvaers.correspondence.worker import Worker
 from paatvaers.domain.organisations import EmployeeFunction, UnitKind
 from paatvaers.medcom._fhir import JsonDict
@@ -227,6 +227,24 @@ def test_no_acknowledgement_means_two_resends_with_new_bundle_ids_then_failed(
         with world.factory() as session:
             outbox = session.scalars(select(MedcomOutboxRow)).one()
         assert (outbox.state, outbox.attempts) == ("failed", 3)
+
+
+def test_a_message_we_send_is_handed_over_as_stored(world: Correspondence) -> None:
+    # The outbox encodes the bundle itself (for the column and the envelope): the envelope
+    # carries the stored message, as compact JSON, and the content hash is the message's.
+    with world.factory() as session, session.begin():
+        sent = world.writer(session).new(
+            world.child, world.access.scenario.units[UnitKind.GP].id, "Et spørgsmål om Liva."
+        )
+    world.worker.once()  # sent; the GP system has not read it yet
+    (path,) = world.mailboxes.folder(world.gp.clinic.gln.value).glob("*.xml")
+    envelope = unwrap(path.read_bytes())
+    stored = _stored(world, sent.message_id)
+    assert envelope.data == to_json(stored.bundle)
+    assert from_json(envelope.data) == stored.bundle
+    assert stored.content_hash == outbox.content_hash(from_json(envelope.data))
+    assert stored.delivery == "sent"
+    assert read_carecommunication(stored.bundle).segments[-1].text == "Et spørgsmål om Liva."
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -592,3 +592,13 @@ def test_base64_is_checked_as_its_pattern_says(value: str) -> None:
     pattern = re.compile(r"(\s*([0-9a-zA-Z\+/=]){4}\s*)+", re.ASCII)
     expected = None if pattern.fullmatch(value) else f"not a valid base64Binary: {value!r}"
     assert primitive_problem("base64Binary", value) == expected
+
+
+@pytest.mark.parametrize("type_code", ["string", "markdown", "xhtml"])
+@pytest.mark.parametrize(
+    "value", ["tekst", "", " ", "a\tb\r\nc", "a\fb", "\v", "no-break\u00a0space", "\u2028", "æøå"]
+)
+def test_text_is_checked_as_its_pattern_says(type_code: str, value: str) -> None:
+    pattern = re.compile(r"[ \r\n\t\S]+", re.ASCII)
+    expected = None if pattern.fullmatch(value) else f"not a valid {type_code}: {value!r}"
+    assert primitive_problem(type_code, value) == expected
