@@ -88,8 +88,11 @@ def register_known_units(session: Session, now: datetime) -> int:
         if unit.id in known:
             continue
         kind = UnitKind(unit.kind)
-        if kind in OWN_SYSTEM_KINDS and unit.sor and unit.gln:
-            register(session, unit.id, Sor(unit.sor), Gln(unit.gln), "vans", now)
+        if kind in OWN_SYSTEM_KINDS and unit.sor:
+            # No source delivers a BUP unit's GLN (APD-DK names the unit by SOR code only;
+            # SOR's EAN numbers are not imported yet): the demo derives one.
+            gln = Gln(unit.gln) if unit.gln else synthetic_health_gln(Sor(unit.sor))
+            register(session, unit.id, Sor(unit.sor), gln, "vans", now)
         elif kind in WEB_CLIENT_KINDS and unit.municipality_code:
             sor, gln = synthetic_municipal_ids(unit.municipality_code, kind)
             register(session, unit.id, sor, gln, "web", now)
@@ -97,6 +100,11 @@ def register_known_units(session: Session, now: datetime) -> int:
             continue
         added += 1
     return added
+
+
+def synthetic_health_gln(sor: Sor) -> Gln:
+    """Recognisably synthetic: GLN 57979 + the SOR code's last 7 digits."""
+    return Gln.from_body(f"57979{sor.value[-7:]}")
 
 
 def synthetic_municipal_ids(municipality_code: str, kind: UnitKind) -> tuple[Sor, Gln]:

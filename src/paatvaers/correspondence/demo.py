@@ -6,7 +6,7 @@ acknowledged and answered."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
@@ -17,7 +17,8 @@ from paatvaers.correspondence import address_book
 from paatvaers.correspondence.transports import Mailboxes
 from paatvaers.correspondence.worker import worker_for
 from paatvaers.domain.organisations import UnitKind
-from paatvaers.medcom.model import Practitioner
+from paatvaers.medcom.model import CareCommunication, Practitioner
+from paatvaers.meetings.invitation import HOW_TO_ANSWER
 from paatvaers.settings import Settings
 from paatvaers.sources.gp_system.simulator import SimulatedGpSystem
 from paatvaers.store.db import session_factory, transaction
@@ -28,6 +29,17 @@ _REPLY = {
     UnitKind.BUP: "Tak, vi har noteret det i journalen og tager det med på konferencen.",
 }
 _ROLE = {UnitKind.GP: "speciallaegeipraksis", UnitKind.BUP: "overlaege"}
+_ACCEPTS_MEETING = "JA, vi deltager."
+
+
+def _reply_for(kind: UnitKind) -> Callable[[CareCommunication], str]:
+    """The demo systems accept a meeting invitation, and answer anything else in words."""
+
+    def reply(message: CareCommunication) -> str:
+        invited = any(HOW_TO_ANSWER in segment.text for segment in message.segments)
+        return _ACCEPTS_MEETING if invited else _REPLY[kind]
+
+    return reply
 
 
 @contextmanager
@@ -58,5 +70,5 @@ def _demo_systems(session: Session, mailboxes: Mailboxes) -> list[SimulatedGpSys
             continue
         *given, family = user.member.full_name.split()
         doctor = Practitioner(tuple(given), family, _ROLE[kind], user.unit.phone)
-        systems.append(SimulatedGpSystem(mailboxes, clinic, doctor, auto_reply=_REPLY[kind]))
+        systems.append(SimulatedGpSystem(mailboxes, clinic, doctor, auto_reply=_reply_for(kind)))
     return systems

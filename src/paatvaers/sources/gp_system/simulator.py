@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -56,7 +56,9 @@ class SimulatedGpSystem:
     mailboxes: Mailboxes
     clinic: Party  # the clinic's SOR code and GLN: its mailbox
     doctor: Practitioner
-    auto_reply: str | None = None  # replied to every new message, when set
+    # Replied to every new message, when set: a text, or a text chosen for the message (None:
+    # no reply to that one).
+    auto_reply: str | Callable[[CareCommunication], str | None] | None = None
     received: dict[str, CareCommunication] = field(default_factory=dict)
     arrivals: Counter[str] = field(default_factory=Counter)  # transmissions per message id
     answers: dict[str, AckOutcome] = field(default_factory=dict)
@@ -136,7 +138,9 @@ class SimulatedGpSystem:
         self.answers[message_id] = AckOutcome.OK
         self._acknowledge(bundle, AckOutcome.OK, ())
         if self.auto_reply and message.activity is not Activity.REPLY:
-            self.reply(message_id, self.auto_reply)
+            text = self.auto_reply if isinstance(self.auto_reply, str) else self.auto_reply(message)
+            if text:
+                self.reply(message_id, text)
 
     def _acknowledge(
         self, bundle: JsonDict, outcome: AckOutcome, issues: list[AckIssue] | tuple[()]
