@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from paatvaers.access import audit_cli
 from paatvaers.access import cli as access_cli
+from paatvaers.family import cli as family_cli
 from paatvaers.ingest.pipeline import Mode, RunSummary
 from paatvaers.ingest.service import ingest
 from paatvaers.medcom import cli as medcom_cli
@@ -42,6 +43,7 @@ app.add_typer(access_cli.app, name="access")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(medcom_cli.app, name="medcom")
 app.add_typer(notices_cli.app, name="notices")
+app.add_typer(family_cli.app, name="family")
 app.add_typer(quality_cli.app, name="quality")
 
 console = Console()

@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     oidc_client_secret: str | None = None
     oidc_scopes: str = "openid profile"
     oidc_claims: ClaimMapping = ClaimMapping()
+    # The citizens' login (the family pages, docs/family.md): OpenID Connect through a MitID
+    # broker, separate from the professionals' provider; None: not offered. The CPR number is
+    # read from `citizen_oidc_cpr_claim` (brokers pass MitID's OIOSAML attribute under its name).
+    citizen_oidc_issuer: str | None = None
+    citizen_oidc_client_id: str | None = None
+    citizen_oidc_client_secret: str | None = None
+    citizen_oidc_scopes: str = "openid"
+    citizen_oidc_cpr_claim: str = "dk:gov:saml:attribute:CprNumberIdentifier"
+    citizen_oidc_name_claim: str = "name"
     # MedCom correspondence. The mailbox directory (VANS-style, a folder per GLN); None means
     # `<data_dir>/medcom`. How long a sent message waits for its acknowledgement before it
     # is sent again (MedCom: 30 minutes). The bearer token for receivers' HTTP endpoints.

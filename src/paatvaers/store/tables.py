@@ -679,3 +679,21 @@ class NoticeItemRow(Base):
     )
     data_flow: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- the family's e-mail notices (migration 0009) ------------------------------------------------
+
+
+class FamilyNoticeSubscriptionRow(Base):
+    """A citizen who asked for an e-mail when a place that has not looked at their child
+    before does (docs/family.md). `checked_up_to` is the last access-log row id the notice job
+    has looked at for them: rows after it are new."""
+
+    __tablename__ = "family_notice_subscription"
+
+    citizen_cpr: Mapped[str] = mapped_column(String(10), primary_key=True)
+    citizen_cpr_synthetic: Mapped[bool] = mapped_column(Boolean)
+    email: Mapped[str] = mapped_column(String(200))
+    subscribed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checked_up_to: Mapped[int] = mapped_column(BigInteger)
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -25,6 +25,7 @@ from paatvaers.web import (
     api,
     child_routes,
     correspondence_routes,
+    family_routes,
     launch,
     medcom_inbox,
     meeting_routes,
@@ -95,6 +96,7 @@ def create_app(
     app.include_router(launch.router)
     app.include_router(medcom_inbox.router)
     app.include_router(notice_routes.router)
+    app.include_router(family_routes.router)
     add_error_handlers(app)
     return app
 

@@ -986,3 +986,294 @@ MESSAGES[Language.EN].update(
         "meeting_phone": "tel.",
     }
 )
+
+# -- the family's pages (issue #9: family_routes.py, family_*.html) ------------------------------
+# Plain language for a parent under stress: short sentences, every acronym explained.
+MESSAGES[Language.DA] |= {
+    "family_citizen": "borger",
+    "family_login_heading": "For forældre og unge",
+    "family_login_intro": (
+        "Har du forældremyndigheden over et barn, kan du se, hvem der hjælper barnet. "
+        "Er du fyldt 15 år, kan du se din egen side."
+    ),
+    "family_login_mitid": "Log ind med MitID",
+    "family_demo_heading": "Log ind som forælder / ung",
+    "family_demo_note": (
+        "Demoen har syntetiske forældre og unge. Vælg en af dem for at se familiens sider."
+    ),
+    "family_heading": "Familiens side",
+    "family_intro": (
+        "Her kan du se, hvem der arbejder med barnet, hvad de deler, og hvem der har kigget "
+        "i oplysningerne."
+    ),
+    "family_own_page": "Din egen side",
+    "family_relation_self": "Du er fyldt 15 år og kan se din egen side",
+    "family_relation_custody": "Du har forældremyndigheden",
+    "family_years": "år",
+    "family_none": "Der er ingen børn at vise her.",
+    "family_none_why": (
+        "Du kan se et barn her, hvis du har forældremyndigheden over barnet. "
+        "Er du fyldt 15 år, kan du se din egen side."
+    ),
+    "family_nav_label": "Om barnet",
+    "family_nav_team": "Hvem hjælper barnet",
+    "family_nav_sharing": "Hvad deles med hvem",
+    "family_nav_looked": "Hvem har kigget",
+    "family_back": "Tilbage til familiens side",
+    "family_team_heading": "Hvem hjælper barnet",
+    "family_team_intro": (
+        "Her er de steder, der arbejder med barnet lige nu. Du kan kontakte dem direkte."
+    ),
+    "family_team_place": "Sted",
+    "family_team_contact": "Kontakt",
+    "family_team_person": "Din kontaktperson",
+    "family_team_phone": "Telefon",
+    "family_team_email": "E-mail",
+    "family_team_since": "Med siden",
+    "family_team_empty": "Vi kender ikke til nogen, der arbejder med barnet lige nu.",
+    "family_meetings_heading": "Møder, familien er inviteret til",
+    "family_meeting": "Møde",
+    "family_meeting_times": "Foreslåede tider",
+    "family_meeting_place": "Sted",
+    "family_meeting_convenor": "Indkaldt af",
+    "family_meeting_contact": "Kontakt",
+    "family_meeting_invited": "Fra familien",
+    "family_meetings_note": (
+        "Har du spørgsmål til mødet, så kontakt den, der har indkaldt. Svar på mødet til dem."
+    ),
+    "family_meetings_empty": "Familien er ikke inviteret til nogen kommende møder.",
+    "family_sharing_heading": "Hvad deles med hvem",
+    "family_sharing_intro": (
+        "Her kan du se, hvilke oplysninger om barnet fagfolk kan se, og hvorfor. Nogle deles "
+        "efter loven. Andre deles kun, hvis der er givet samtykke. Et samtykke er en "
+        "tilladelse, som du kan give og trække tilbage her."
+    ),
+    "family_sharing_who": "Hvem kan se det",
+    "family_sharing_status": "Deles det nu",
+    "family_sharing_why": "Hvorfor",
+    "family_law": "Loven",
+    "family_sharing_decides": "Hvem bestemmer",
+    "family_state_by_law": "Ja, det deles efter loven.",
+    "family_state_consented": "Ja, fordi der er givet samtykke.",
+    "family_state_not_consented": "Nej, fordi der ikke er givet samtykke.",
+    "family_state_objected": "Nej, fordi der er sagt nej til, at det deles.",
+    "family_state_unknown": (
+        "Vi kan ikke se samtykket lige nu. Indtil vi kan, bliver det ikke delt."
+    ),
+    "family_decider_custody_holders": "Forældre med forældremyndighed.",
+    "family_decider_young_person": "Den unge selv, fordi den unge er fyldt 15 år.",
+    "family_action_give": "Giv samtykke",
+    "family_action_withdraw": "Træk samtykket tilbage",
+    "family_not_yours_young": (
+        "Barnet er fyldt 15 år og bestemmer selv over det her. Derfor kan du ikke ændre det."
+    ),
+    "family_not_yours_parents": (
+        "Dine forældre med forældremyndighed bestemmer over det her. Derfor kan du ikke ændre det."
+    ),
+    "family_done_give": "Du har givet samtykke. Det gælder fra nu.",
+    "family_done_withdraw": "Samtykket er trukket tilbage. Det gælder fra nu.",
+    "family_change_failed": (
+        "Det lykkedes ikke at ændre samtykket. Intet er ændret. Prøv igen om lidt."
+    ),
+    "family_confirm_give": "Vil du give samtykke?",
+    "family_confirm_withdraw": "Vil du trække samtykket tilbage?",
+    "family_effect_heading": "Det sker, når du bekræfter",
+    "family_effect_give": "Når du giver samtykke, kan disse fagfolk se oplysningerne:",
+    "family_effect_withdraw": (
+        "Når du trækker samtykket tilbage, kan disse fagfolk ikke længere se oplysningerne:"
+    ),
+    "family_effect_give_after": (
+        "Det gælder fra det øjeblik, du bekræfter. Du kan altid trække samtykket tilbage her."
+    ),
+    "family_effect_withdraw_after": (
+        "Det gælder fra det øjeblik, du bekræfter. Det gælder også, hvis den anden forælder "
+        "gav samtykket. Du eller den anden forælder kan give det igen senere."
+    ),
+    "family_confirm_button_give": "Ja, giv samtykke",
+    "family_confirm_button_withdraw": "Ja, træk samtykket tilbage",
+    "family_cancel": "Nej, gå tilbage",
+    "family_looked_heading": "Hvem har kigget",
+    "family_looked_intro": (
+        "Her kan du se, hvilke fagfolk der har set oplysninger om barnet, og hvornår. "
+        "Det nyeste står øverst. Dine egne besøg på disse sider er ikke med."
+    ),
+    "family_looked_since": "Listen går tilbage til",
+    "family_filter_legend": "Vis kun",
+    "family_filter_organisation": "Sted",
+    "family_filter_all": "Alle",
+    "family_filter_data": "Oplysninger",
+    "family_filter_from": "Fra dato",
+    "family_filter_to": "Til dato",
+    "family_filter_apply": "Vis",
+    "family_looked_count": "Antal opslag",
+    "family_looked_caption": "Opslag i barnets oplysninger, nyeste først",
+    "family_col_when": "Hvornår",
+    "family_col_who": "Hvem",
+    "family_col_organisation": "Sted",
+    "family_col_what": "Hvad de så",
+    "family_col_why": "Hvorfor",
+    "family_unknown_function": "Fagperson",
+    "family_looked_list": "Barnets navn på en liste over deres børn",
+    "family_pages": "Sider",
+    "family_newer": "Nyere",
+    "family_older": "Ældre",
+    "family_page": "Side",
+    "family_of": "af",
+    "family_looked_empty": "Ingen fagfolk har kigget i perioden.",
+    "family_email_heading": "Få besked på e-mail",
+    "family_email_status_on": "Du får en e-mail, når et nyt sted kigger i oplysningerne.",
+    "family_email_status_off": "Du får ingen e-mails.",
+    "family_email_label": "Din e-mail",
+    "family_email_hint": (
+        "Vi skriver kun, at et nyt sted har kigget. Vi nævner ikke barnet, fordi e-mail ikke "
+        "er sikker. Det gælder alle de børn, du kan se her."
+    ),
+    "family_email_save": "Send mig besked",
+    "family_email_stop": "Stop beskederne",
+    "family_email_on": "Du får nu en e-mail, når et nyt sted kigger.",
+    "family_email_off": "Du får ikke flere e-mails.",
+    "family_email_invalid": "E-mailadressen ser forkert ud. Intet er gemt. Prøv igen.",
+}
+MESSAGES[Language.EN] |= {
+    "family_citizen": "citizen",
+    "family_login_heading": "For parents and young people",
+    "family_login_intro": (
+        "If you have custody of a child, you can see who helps the child. "
+        "If you are 15 or older, you can see your own page."
+    ),
+    "family_login_mitid": "Log in with MitID",
+    "family_demo_heading": "Log in as a parent / young person",
+    "family_demo_note": (
+        "The demo has synthetic parents and young people. Choose one to see the family's pages."
+    ),
+    "family_heading": "The family's page",
+    "family_intro": (
+        "Here you can see who works with the child, what they share, and who has looked at "
+        "the information."
+    ),
+    "family_own_page": "Your own page",
+    "family_relation_self": "You are 15 or older and can see your own page",
+    "family_relation_custody": "You have custody",
+    "family_years": "years",
+    "family_none": "There are no children to show here.",
+    "family_none_why": (
+        "You can see a child here if you have custody of the child. "
+        "If you are 15 or older, you can see your own page."
+    ),
+    "family_nav_label": "About the child",
+    "family_nav_team": "Who helps the child",
+    "family_nav_sharing": "What is shared with whom",
+    "family_nav_looked": "Who has looked",
+    "family_back": "Back to the family's page",
+    "family_team_heading": "Who helps the child",
+    "family_team_intro": (
+        "These are the places working with the child right now. You can contact them directly."
+    ),
+    "family_team_place": "Place",
+    "family_team_contact": "Contact",
+    "family_team_person": "Your contact person",
+    "family_team_phone": "Phone",
+    "family_team_email": "E-mail",
+    "family_team_since": "Involved since",
+    "family_team_empty": "We know of no one working with the child right now.",
+    "family_meetings_heading": "Meetings the family is invited to",
+    "family_meeting": "Meeting",
+    "family_meeting_times": "Proposed times",
+    "family_meeting_place": "Place",
+    "family_meeting_convenor": "Called by",
+    "family_meeting_contact": "Contact",
+    "family_meeting_invited": "From the family",
+    "family_meetings_note": (
+        "If you have questions about the meeting, contact the person who called it. Answer them."
+    ),
+    "family_meetings_empty": "The family is not invited to any upcoming meetings.",
+    "family_sharing_heading": "What is shared with whom",
+    "family_sharing_intro": (
+        "Here you can see which information about the child professionals can see, and why. "
+        "Some is shared by law. Other information is shared only with consent. A consent is a "
+        "permission that you can give and withdraw here."
+    ),
+    "family_sharing_who": "Who can see it",
+    "family_sharing_status": "Is it shared now",
+    "family_sharing_why": "Why",
+    "family_law": "The law",
+    "family_sharing_decides": "Who decides",
+    "family_state_by_law": "Yes, it is shared by law.",
+    "family_state_consented": "Yes, because consent has been given.",
+    "family_state_not_consented": "No, because no consent has been given.",
+    "family_state_objected": "No, because someone has said no to sharing it.",
+    "family_state_unknown": (
+        "We cannot see the consent right now. Until we can, it is not shared."
+    ),
+    "family_decider_custody_holders": "Parents with custody.",
+    "family_decider_young_person": "The young person, because they are 15 or older.",
+    "family_action_give": "Give consent",
+    "family_action_withdraw": "Withdraw the consent",
+    "family_not_yours_young": (
+        "The child is 15 or older and decides this for themself. So you cannot change it."
+    ),
+    "family_not_yours_parents": ("Your parents with custody decide this. So you cannot change it."),
+    "family_done_give": "You have given consent. It applies from now.",
+    "family_done_withdraw": "The consent is withdrawn. It applies from now.",
+    "family_change_failed": (
+        "The consent could not be changed. Nothing has changed. Try again in a moment."
+    ),
+    "family_confirm_give": "Do you want to give consent?",
+    "family_confirm_withdraw": "Do you want to withdraw the consent?",
+    "family_effect_heading": "What happens when you confirm",
+    "family_effect_give": "When you give consent, these professionals can see the information:",
+    "family_effect_withdraw": (
+        "When you withdraw the consent, these professionals can no longer see the information:"
+    ),
+    "family_effect_give_after": (
+        "It applies from the moment you confirm. You can always withdraw the consent here."
+    ),
+    "family_effect_withdraw_after": (
+        "It applies from the moment you confirm. It also applies if the other parent gave the "
+        "consent. You or the other parent can give it again later."
+    ),
+    "family_confirm_button_give": "Yes, give consent",
+    "family_confirm_button_withdraw": "Yes, withdraw the consent",
+    "family_cancel": "No, go back",
+    "family_looked_heading": "Who has looked",
+    "family_looked_intro": (
+        "Here you can see which professionals have seen information about the child, and "
+        "when. The newest is at the top. Your own visits to these pages are not included."
+    ),
+    "family_looked_since": "The list goes back to",
+    "family_filter_legend": "Show only",
+    "family_filter_organisation": "Place",
+    "family_filter_all": "All",
+    "family_filter_data": "Information",
+    "family_filter_from": "From date",
+    "family_filter_to": "To date",
+    "family_filter_apply": "Show",
+    "family_looked_count": "Number of looks",
+    "family_looked_caption": "Looks at the child's information, newest first",
+    "family_col_when": "When",
+    "family_col_who": "Who",
+    "family_col_organisation": "Place",
+    "family_col_what": "What they saw",
+    "family_col_why": "Why",
+    "family_unknown_function": "Professional",
+    "family_looked_list": "The child's name in a list of their children",
+    "family_pages": "Pages",
+    "family_newer": "Newer",
+    "family_older": "Older",
+    "family_page": "Page",
+    "family_of": "of",
+    "family_looked_empty": "No professionals have looked in this period.",
+    "family_email_heading": "Get an e-mail",
+    "family_email_status_on": "You get an e-mail when a new place looks at the information.",
+    "family_email_status_off": "You get no e-mails.",
+    "family_email_label": "Your e-mail",
+    "family_email_hint": (
+        "We only write that a new place has looked. We do not name the child, because e-mail "
+        "is not secure. It applies to all the children you can see here."
+    ),
+    "family_email_save": "Send me an e-mail",
+    "family_email_stop": "Stop the e-mails",
+    "family_email_on": "You now get an e-mail when a new place looks.",
+    "family_email_off": "You will get no more e-mails.",
+    "family_email_invalid": "The e-mail address looks wrong. Nothing is saved. Try again.",
+}
