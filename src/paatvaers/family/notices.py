@@ -13,10 +13,8 @@ server (`PAATVAERS_SMTP_URL`).
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
-from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,10 +24,10 @@ from paatvaers.domain.clock import danish_day
 from paatvaers.domain.cpr import Cpr
 from paatvaers.family.citizen import CITIZEN_FUNCTION, Citizen, children_for
 from paatvaers.family.policy import family_policy
+from paatvaers.mail import Connect, smtp_connection
 from paatvaers.settings import Settings
 from paatvaers.store.tables import AccessEventRow, FamilyNoticeSubscriptionRow
 
-Connect = Callable[[str, int], smtplib.SMTP]
 SUBJECT = "Nyt opslag i jeres oplysninger – På Tværs"
 _LOOKS = (AccessAction.READ.value, AccessAction.SEARCH.value)
 
@@ -132,7 +130,7 @@ def send_family_notices(
             for row in session.scalars(select(FamilyNoticeSubscriptionRow)).all():
                 count, latest = new_places(session, row, now)
                 if count:
-                    smtp = smtp or _smtp(settings.smtp_url, connect)
+                    smtp = smtp or smtp_connection(settings.smtp_url, connect)
                     smtp.send_message(message(settings.notice_email_from, row.email, base_url))
                     row.emailed_at = now
                     sent += 1
@@ -156,17 +154,3 @@ def message(sender: str, to: str, base_url: str) -> EmailMessage:
         'Du kan framelde dig på siden "Hvem har kigget".\n'
     )
     return mail
-
-
-def _smtp(url: str, connect: Connect) -> smtplib.SMTP:
-    """A connection to `smtp://host:port` or `smtp+starttls://user:password@host:port` (the
-    same form as the professionals' digest reads)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtp+starttls") or not parts.hostname:
-        raise ValueError("PAATVAERS_SMTP_URL must be smtp://host:port or smtp+starttls://…")
-    smtp = connect(parts.hostname, parts.port or 25)
-    if parts.scheme == "smtp+starttls":
-        smtp.starttls()
-    if parts.username:
-        smtp.login(unquote(parts.username), unquote(parts.password or ""))
-    return smtp

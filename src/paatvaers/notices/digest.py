@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import smtplib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from paatvaers.mail import Connect, smtp_connection
 from paatvaers.meetings.model import Answer, Channel, ParticipantKind
 from paatvaers.settings import Settings
 from paatvaers.store.db import transaction
@@ -40,7 +39,6 @@ from paatvaers.store.tables import (
 
 PRODUCT = "På Tværs – Børn & Unge"
 MEETINGS_PATH, NOTICES_PATH = "/moeder", "/notifikationer"
-Connect = Callable[[str, int], smtplib.SMTP]
 
 
 @dataclass
@@ -149,7 +147,7 @@ def send_digests(
         users = _waiting(session, now)
         if not users:
             return 0
-        with _smtp(settings.smtp_url, connect) as smtp:
+        with smtp_connection(settings.smtp_url, connect) as smtp:
             for user in users.values():
                 smtp.send_message(_message(settings.notice_email_from, user, base_url))
                 _mark(session, user, now)
@@ -178,16 +176,3 @@ def _message(sender: str, user: Waiting, base_url: str) -> EmailMessage:
     message["Subject"] = digest_subject(invitations)
     message.set_content(digest_text(invitations, notices, base_url))
     return message
-
-
-def _smtp(url: str, connect: Connect) -> smtplib.SMTP:
-    """A connection to `smtp://host:port` or `smtp+starttls://user:password@host:port`."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtp+starttls") or not parts.hostname:
-        raise ValueError("PAATVAERS_SMTP_URL must be smtp://host:port or smtp+starttls://…")
-    smtp = connect(parts.hostname, parts.port or 25)
-    if parts.scheme == "smtp+starttls":
-        smtp.starttls()
-    if parts.username:
-        smtp.login(unquote(parts.username), unquote(parts.password or ""))
-    return smtp
