@@ -11,7 +11,12 @@ from paatvaers.medcom.validation.fhirpath import NotEvaluated, current_scope
 from paatvaers.medcom.validation.issues import Issue, IssueSink, Severity, ValidationReport
 from paatvaers.medcom.validation.terminology import Terminology
 from paatvaers.medcom.validation.tolerance import bundle_id_problem
-from paatvaers.medcom.validation.walker import InvariantKey, InvariantResult, Walker
+from paatvaers.medcom.validation.walker import (
+    InvariantKey,
+    InvariantResult,
+    Walker,
+    internal_error,
+)
 
 EVENT_CODES = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes"
 _CC = "http://medcomfhir.dk/ig/carecommunication/StructureDefinition/"
@@ -100,7 +105,11 @@ class MessageRun:
             if not isinstance(resource, dict):
                 continue
             resource_type = resource.get("resourceType")
-            self._paths[id(resource)] = f"Bundle.entry[{index}].resource.ofType({resource_type})"
+            self._paths[id(resource)] = (
+                f"Bundle.entry[{index}].resource.ofType({resource_type})"
+                if isinstance(resource_type, str)
+                else f"Bundle.entry[{index}].resource"  # its type check says what is wrong
+            )
             if isinstance(entry.get("fullUrl"), str):
                 self._by_url.setdefault(entry["fullUrl"], resource)
             self._by_url.setdefault(f"{resource_type}/{resource.get('id')}", resource)
@@ -194,8 +203,9 @@ def entry_profiles(
     declared = _declared(resource)
     shipped = [p for p in declared if definitions.profile(p) is not None]
     unknown = [p for p in declared if p not in shipped]
-    if not shipped and resource.get("resourceType") in kind.entries:
-        shipped = [kind.entries[str(resource["resourceType"])]]
+    resource_type = resource.get("resourceType")
+    if not shipped and isinstance(resource_type, str) and resource_type in kind.entries:
+        shipped = [kind.entries[resource_type]]
     return shipped, unknown
 
 
@@ -205,6 +215,9 @@ def _check_entries(run: MessageRun, kind: MessageKind, sink: IssueSink) -> None:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict):
             continue  # Bundle.entry.resource 1..1 reports it
+        if not isinstance(resource.get("resourceType"), str):
+            # an entry that declares no profile gets none then; the walk says the same
+            sink.error(f"{run.path_of(resource)}.resourceType", "type code", "expected a string")
         identity = f"{resource.get('resourceType')}/{resource.get('id')}"
         if identity in seen:
             sink.error(
@@ -228,6 +241,21 @@ def _check_entries(run: MessageRun, kind: MessageKind, sink: IssueSink) -> None:
 def validate_bundle(bundle: JsonObject) -> ValidationReport:
     """Validate a MedCom message, given as the JSON (dict) form of its Bundle."""
     sink = IssueSink()
+    try:
+        return _validate(bundle, sink)
+    except Exception as error:  # last resort, see internal_error
+        internal_error(sink, "Bundle", error)
+        return ValidationReport(None, sink.issues())
+
+
+def _validate(bundle: object, sink: IssueSink) -> ValidationReport:
+    """validate_bundle; `bundle` is whatever the JSON held, not necessarily an object."""
+    if not isinstance(bundle, dict):
+        sink.error("Bundle", "type Bundle", "expected a JSON object")
+        return ValidationReport(None, sink.issues())
+    if not isinstance(bundle.get("resourceType"), str):
+        sink.error("Bundle.resourceType", "type code", "expected a string")
+        return ValidationReport(None, sink.issues())
     if bundle.get("resourceType") != "Bundle":
         sink.error("Bundle", "resource type", "a MedCom message is a Bundle")
         return ValidationReport(None, sink.issues())

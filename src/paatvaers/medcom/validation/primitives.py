@@ -8,7 +8,10 @@ fhirpathpy ships (`path2Type`), since FHIR's own StructureDefinitions are not sh
 
 from __future__ import annotations
 
+import importlib
 import re
+import types
+import typing
 from functools import cache
 
 from fhirpathpy.models import models
@@ -140,3 +143,33 @@ def defined_elsewhere(path: str) -> str | None:
     """For a content reference (`Bundle.entry.link`), the path that defines its children."""
     found = _R4["pathsDefinedElsewhere"].get(path)
     return None if found is None else str(found)
+
+
+def r4b_field(type_path: str, element: str) -> object:
+    """The fhir.resources R4B model field of `element` in `type_path` (`Bundle.entry.request`,
+    `method`), or None. The R4B models, generated from the FHIR specification, are the only
+    offline source of what fhirpathpy's model lacks: code lists and which elements repeat."""
+    module_name = type_path.partition(".")[0]
+    class_name = "".join(part[:1].upper() + part[1:] for part in type_path.split("."))
+    try:
+        module = importlib.import_module(f"fhir.resources.R4B.{module_name.lower()}")
+    except ImportError:
+        return None
+    fields: dict[str, object] = getattr(getattr(module, class_name, None), "model_fields", {})
+    return fields.get(element) or fields.get(f"{element}__fhir__")
+
+
+def _is_list_type(annotation: object) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        return True
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_is_list_type(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+@cache
+def base_element_repeats(type_path: str, element: str) -> bool | None:
+    """Whether `element` of `type_path` repeats in FHIR (an array in JSON); None: unknown."""
+    field = r4b_field(type_path, element)
+    return None if field is None else _is_list_type(getattr(field, "annotation", None))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 from paatvaers.medcom.validation.definitions import Definitions, JsonObject
+from paatvaers.medcom.validation.primitives import r4b_field
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,15 +137,7 @@ def core_codes(type_path: str, element: str) -> frozenset[str] | None:
     binding on a `code` element (`enum_values`); that is the only other offline source.
     `type_path` is the FHIR type holding the element: `Narrative`, `Bundle.entry.request`.
     """
-    module_name, _, _ = type_path.partition(".")
-    class_name = "".join(part[:1].upper() + part[1:] for part in type_path.split("."))
-    try:
-        module = importlib.import_module(f"fhir.resources.R4B.{module_name.lower()}")
-    except ImportError:
-        return None
-    model: Any = getattr(module, class_name, None)
-    fields = getattr(model, "model_fields", {})
-    info = fields.get(element) or fields.get(f"{element}__fhir__")
+    info = r4b_field(type_path, element)
     extra = getattr(info, "json_schema_extra", None)
     if not isinstance(extra, dict) or not extra.get("enum_values"):
         return None

@@ -23,6 +23,7 @@ from paatvaers.medcom.validation.definitions import (
 )
 from paatvaers.medcom.validation.issues import IssueSink, Severity
 from paatvaers.medcom.validation.primitives import (
+    base_element_repeats,
     base_element_type,
     defined_elsewhere,
     is_primitive,
@@ -92,6 +93,22 @@ def _ext_1(item: Item) -> bool:
     return _present([value.get("extension")]) != has_value
 
 
+def _coding_membership(expansion: Expansion, coding: JsonObject) -> bool | None:
+    """Whether one Coding is in the ValueSet. A system or code of the wrong JSON type is
+    reported by its type check; such a Coding cannot be a member."""
+    system, code = coding.get("system"), coding.get("code", "")
+    if system is not None and not isinstance(system, str):
+        return False
+    return expansion.contains(system, code if isinstance(code, str) else "")
+
+
+def internal_error(sink: IssueSink, path: str, error: Exception) -> None:
+    """Last resort: a bug in the validator must not lose the message (the inbox and the CLI
+    rely on the report), nor pass it. It becomes an error naming where it happened; the
+    mutation tests expect none."""
+    sink.error(path, "internal", f"the validator failed here: {type(error).__name__}: {error}")
+
+
 class Walker:
     """Checks resources against profiles, reporting into one IssueSink."""
 
@@ -108,6 +125,9 @@ class Walker:
 
     def resource(self, resource: JsonObject, profile: Profile, path: str) -> None:
         kind = resource.get("resourceType")
+        if not isinstance(kind, str):
+            self.sink.error(f"{path}.resourceType", "type code", "expected a string")
+            return
         if kind != profile.type:
             self.sink.error(
                 path, "profile type", f"{kind} cannot conform to {profile.url} ({profile.type})"
@@ -125,6 +145,13 @@ class Walker:
         if done in self._checked:
             return
         self._checked.add(done)
+        try:
+            self._check_value(element, item, resource)
+        except Exception as error:  # last resort, see internal_error
+            internal_error(self.sink, item.path, error)
+
+    def _check_value(self, element: ElementDef, item: Item, resource: JsonObject) -> None:
+        type_code = item.type_code
         type_path = (
             self._type_path(element, item)
             if type_code == "BackboneElement" or type_code == "Element"  # noqa: PLR1714
@@ -212,6 +239,8 @@ class Walker:
         visit = set(element.always_visit)
         others: list[str] = []
         for key in obj:
+            if obj[key] is None:
+                self._null(f"{path}.{key}")
             found = index.get(key)
             if found is None and key[:1] == "_":
                 found = index.get(key[1:])
@@ -283,10 +312,23 @@ class Walker:
                 Item(None, f"{here}[{index}]", type_code, owner, name, key)
                 for index in range(len(values))
             ]
+        if None in values:
+            self._null_items(values, obj.get(f"_{key}"), here)
         return [
             Item(value, f"{here}[{index}]", type_code, owner, name, key)
             for index, value in enumerate(values)
         ]
+
+    def _null_items(self, values: list[Any], companion: object, path: str) -> None:
+        """A null in an array only keeps the place of a value whose `_key` companion (at the
+        same index) carries its id or extensions."""
+        companions = companion if isinstance(companion, list) else []
+        for index, value in enumerate(values):
+            if value is None and (index >= len(companions) or companions[index] is None):
+                self._null(f"{path}[{index}]")
+
+    def _null(self, path: str) -> None:
+        self.sink.error(path, "json null", "null is not a FHIR value: leave the element out")
 
     def _choice_items(
         self, child: ElementDef, obj: JsonObject, path: str, owner: str, consumed: set[str]
@@ -373,11 +415,9 @@ class Walker:
         if item.type_code not in ("Coding", "CodeableConcept") or not isinstance(value, dict):
             return True, ""  # Quantity and other bound types: not checked
         codings = [value] if item.type_code == "Coding" else value.get("coding", [])
-        verdicts = [
-            expansion.contains(c.get("system"), c.get("code", ""))
-            for c in codings
-            if isinstance(c, dict)
-        ]
+        if not isinstance(codings, list):
+            codings = []  # CodeableConcept.coding not an array: the shape check reports it
+        verdicts = [_coding_membership(expansion, c) for c in codings if isinstance(c, dict)]
         shown = ", ".join(
             f"{c.get('system')}#{c.get('code')}" for c in codings if isinstance(c, dict)
         )
@@ -389,7 +429,8 @@ class Walker:
         codes = core_codes(item.owner, item.name) if item.type_code == "code" else None
         if codes is None:
             self.sink.info(item.path, rule, "not evaluated: the ValueSet is not shipped")
-        elif item.value not in codes:
+        elif not isinstance(item.value, str) or item.value not in codes:
+            # only a string can be a code (a dict or list cannot even be looked up)
             self.sink.error(
                 item.path, rule, f"{item.value!r} is not one of {', '.join(sorted(codes))}"
             )
@@ -512,12 +553,32 @@ class Walker:
                     f"{path}.{key}", "unknown element", f"{key} is not an element of {type_path}"
                 )
                 continue
+            if raw is None:
+                self._null(f"{path}.{key}")
             if key.startswith("_") or found == "Resource":
                 continue
+            self._base_shape(type_path, name, raw, f"{path}.{key}")
+            if isinstance(raw, list) and None in raw:
+                self._null_items(raw, obj.get(f"_{key}"), f"{path}.{key}")
             values = raw if isinstance(raw, list) else [raw]
             for index, value in enumerate(values):
+                if value is None:
+                    continue  # reported above, or only its companion holds something
                 here = f"{path}.{key}[{index}]" if isinstance(raw, list) else f"{path}.{key}"
                 self._base_value(found, type_path, name, value, here, resource)
+
+    def _base_shape(self, type_path: str, name: str, raw: object, path: str) -> None:
+        """An array exactly where the FHIR R4 element repeats (when the R4B model knows it)."""
+        repeats = base_element_repeats(type_path, name)
+        if repeats is None or raw is None or repeats is isinstance(raw, list):
+            return
+        element = f"{type_path}.{name}"
+        if repeats:
+            self.sink.error(path, "json array", f"{element} repeats: JSON must hold an array")
+        else:
+            self.sink.error(
+                path, "json array", f"{element} does not repeat: JSON must not hold an array"
+            )
 
     def _base_value(
         self, found: str, owner: str, name: str, value: object, path: str, resource: JsonObject
