@@ -113,8 +113,8 @@ def load_policy(path: Path | None = None) -> Policy:
 
 
 def parse_policy(document: dict[str, Any], where: str = "policy") -> Policy:
-    _no_unknown_keys(document, {"version", "relationships", "flows"}, where)
-    flows_table = _table(document, "flows", where)
+    reject_unknown_keys(document, {"version", "relationships", "flows"}, where)
+    flows_table = read_table(document, "flows", where)
     unknown = set(flows_table) - {f.value for f in DataFlow}
     if unknown:
         raise PolicyError(f"{where}: unknown data flow(s): {', '.join(sorted(unknown))}")
@@ -122,10 +122,10 @@ def parse_policy(document: dict[str, Any], where: str = "policy") -> Policy:
     if missing:
         raise PolicyError(f"{where}: no rule for data flow(s): {', '.join(missing)}")
     return Policy(
-        version=_text(document, "version", where),
-        relationships=_relationships(_table(document, "relationships", where), where),
+        version=read_text(document, "version", where),
+        relationships=_relationships(read_table(document, "relationships", where), where),
         flows={
-            flow: _flow(flow, _table(flows_table, flow.value, f"{where}: flows"), where)
+            flow: _flow(flow, read_table(flows_table, flow.value, f"{where}: flows"), where)
             for flow in DataFlow
         },
     )
@@ -133,7 +133,7 @@ def parse_policy(document: dict[str, Any], where: str = "policy") -> Policy:
 
 def _relationships(table: dict[str, Any], where: str) -> RelationshipRules:
     place = f"{where}: [relationships]"
-    _no_unknown_keys(table, set(RelationshipRules.__dataclass_fields__), place)
+    reject_unknown_keys(table, set(RelationshipRules.__dataclass_fields__), place)
     return RelationshipRules(
         **{
             name: _days(table, name, place)
@@ -164,8 +164,8 @@ _FLOW_KEYS = {
 
 def _flow(flow: DataFlow, table: dict[str, Any], where: str) -> FlowPolicy:
     place = f"{where}: [flows.{flow.value}]"
-    _no_unknown_keys(table, _FLOW_KEYS, place)
-    review = _text(table, "review", place)
+    reject_unknown_keys(table, _FLOW_KEYS, place)
+    review = read_text(table, "review", place)
     if review not in ("proposed", "confirmed"):
         raise PolicyError(f"{place}: review must be 'proposed' or 'confirmed', not {review!r}")
     consent = table.get("consent")
@@ -175,14 +175,14 @@ def _flow(flow: DataFlow, table: dict[str, Any], where: str) -> FlowPolicy:
         objection = _template(table, "objection_template", place)
     return FlowPolicy(
         flow=flow,
-        name_da=_text(table, "name_da", place),
-        name_en=_text(table, "name_en", place),
-        source=_text(table, "source", place),
-        requirement=_text(table, "requirement", place),
+        name_da=read_text(table, "name_da", place),
+        name_en=read_text(table, "name_en", place),
+        source=read_text(table, "source", place),
+        requirement=read_text(table, "requirement", place),
         functions=_enum_list(table, "functions", EmployeeFunction, place),
-        legal_basis_da=_text(table, "legal_basis_da", place),
-        legal_basis_en=_text(table, "legal_basis_en", place),
-        legal_reference=_text(table, "legal_reference", place),
+        legal_basis_da=read_text(table, "legal_basis_da", place),
+        legal_basis_en=read_text(table, "legal_basis_en", place),
+        legal_reference=read_text(table, "legal_reference", place),
         review=review,
         review_note=str(table.get("review_note", "")),
         target_group_only=_flag(table, "target_group_only", place),
@@ -199,7 +199,7 @@ def _flow(flow: DataFlow, table: dict[str, Any], where: str) -> FlowPolicy:
 def _consent(table: object, place: str) -> ConsentRule:
     if not isinstance(table, dict):
         raise PolicyError(f"{place}: must be a table")
-    _no_unknown_keys(table, {"template", "from", "child_decides_from_age"}, place)
+    reject_unknown_keys(table, {"template", "from", "child_decides_from_age"}, place)
     age = table.get("child_decides_from_age")
     if age is not None and (isinstance(age, bool) or not isinstance(age, int) or not 0 < age < 18):
         raise PolicyError(f"{place}: child_decides_from_age must be an age from 1 to 17")
@@ -210,7 +210,7 @@ def _consent(table: object, place: str) -> ConsentRule:
     )
 
 
-def _no_unknown_keys(table: dict[str, Any], known: set[str], place: str) -> None:
+def reject_unknown_keys(table: dict[str, Any], known: set[str], place: str) -> None:
     unknown = set(table) - known
     if unknown:
         raise PolicyError(f"{place}: unknown key(s): {', '.join(sorted(unknown))}")
@@ -219,21 +219,23 @@ def _no_unknown_keys(table: dict[str, Any], known: set[str], place: str) -> None
 def _template(table: dict[str, Any], key: str, place: str) -> str:
     """A consent template the platform has registered with the consent service: a typo must
     not silently switch off a citizen's objection or deny every request."""
-    value = _text(table, key, place)
+    value = read_text(table, key, place)
     if value not in CONSENT_TEMPLATES:
         known = ", ".join(sorted(CONSENT_TEMPLATES))
         raise PolicyError(f"{place}: {key} {value!r} is not a known template ({known})")
     return value
 
 
-def _table(document: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+def read_table(document: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    """The TOML table `[key]`; PolicyError when it is missing. Also read by the family's
+    policy (family/policy.py), like `read_text` and `reject_unknown_keys`."""
     value = document.get(key)
     if not isinstance(value, dict):
         raise PolicyError(f"{where}: [{key}] is missing or not a table")
     return value
 
 
-def _text(table: dict[str, Any], key: str, place: str) -> str:
+def read_text(table: dict[str, Any], key: str, place: str) -> str:
     value = table.get(key)
     if not isinstance(value, str) or not value.strip():
         raise PolicyError(f"{place}: {key} must be non-empty text")

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from paatvaers.access.policy import PolicyError
+from paatvaers.access.policy import PolicyError, read_table, read_text, reject_unknown_keys
 from paatvaers.domain.data_flows import DataFlow
 from paatvaers.domain.organisations import UnitKind
 
@@ -89,10 +89,10 @@ def family_policy(path: Path | None = None) -> FamilyPolicy:
 
 
 def parse_family_policy(document: dict[str, Any], where: str = "family policy") -> FamilyPolicy:
-    _known(document, {"version", "citizen", "flows", "unit_kinds"}, where)
-    citizen = _table(document, "citizen", where)
+    reject_unknown_keys(document, {"version", "citizen", "flows", "unit_kinds"}, where)
+    citizen = read_table(document, "citizen", where)
     place = f"{where}: [citizen]"
-    _known(
+    reject_unknown_keys(
         citizen,
         {
             "custody_holder_sees",
@@ -120,22 +120,22 @@ def parse_family_policy(document: dict[str, Any], where: str = "family policy") 
     if withhold not in {w.value for w in WithholdLocationFrom}:
         allowed = ", ".join(w.value for w in WithholdLocationFrom)
         raise PolicyError(f"{place}: withhold_location_from must be one of: {allowed}")
-    review = _text(citizen, "review", place)
+    review = read_text(citizen, "review", place)
     if review not in ("proposed", "confirmed"):
         raise PolicyError(f"{place}: review must be 'proposed' or 'confirmed'")
     return FamilyPolicy(
-        version=_text(document, "version", where),
+        version=read_text(document, "version", where),
         custody_holder_sees=sees,
         young_person_from_age=age,
         withhold_location_from=WithholdLocationFrom(withhold),
         access_log_years=years,
         legal_basis=_words(citizen, "legal_basis", place),
-        legal_reference=_text(citizen, "legal_reference", place),
+        legal_reference=read_text(citizen, "legal_reference", place),
         review=review,
         review_note=str(citizen.get("review_note", "")),
-        flows=_every(_table(document, "flows", where), DataFlow, _flow, f"{where}: flows"),
+        flows=_every(read_table(document, "flows", where), DataFlow, _flow, f"{where}: flows"),
         unit_kinds=_every(
-            _table(document, "unit_kinds", where), UnitKind, _kind, f"{where}: unit_kinds"
+            read_table(document, "unit_kinds", where), UnitKind, _kind, f"{where}: unit_kinds"
         ),
     )
 
@@ -151,38 +151,18 @@ def _every(
     missing = [k.value for k in kind if k.value not in table]
     if missing:
         raise PolicyError(f"{place}: no words for: {', '.join(missing)}")
-    return {k: read(_table(table, k.value, place), f"{place}.{k.value}") for k in kind}
+    return {k: read(read_table(table, k.value, place), f"{place}.{k.value}") for k in kind}
 
 
 def _flow(table: dict[str, Any], place: str) -> FlowWords:
-    _known(table, {"what_da", "what_en", "basis_da", "basis_en"}, place)
+    reject_unknown_keys(table, {"what_da", "what_en", "basis_da", "basis_en"}, place)
     return FlowWords(_words(table, "what", place), _words(table, "basis", place))
 
 
 def _kind(table: dict[str, Any], place: str) -> KindWords:
-    _known(table, {"name_da", "name_en", "does_da", "does_en"}, place)
+    reject_unknown_keys(table, {"name_da", "name_en", "does_da", "does_en"}, place)
     return KindWords(_words(table, "name", place), _words(table, "does", place))
 
 
 def _words(table: dict[str, Any], stem: str, place: str) -> Words:
-    return Words(_text(table, f"{stem}_da", place), _text(table, f"{stem}_en", place))
-
-
-def _known(table: dict[str, Any], known: set[str], place: str) -> None:
-    unknown = set(table) - known
-    if unknown:
-        raise PolicyError(f"{place}: unknown key(s): {', '.join(sorted(unknown))}")
-
-
-def _table(document: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = document.get(key)
-    if not isinstance(value, dict):
-        raise PolicyError(f"{where}: [{key}] is missing or not a table")
-    return value
-
-
-def _text(table: dict[str, Any], key: str, place: str) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise PolicyError(f"{place}: {key} must be non-empty text")
-    return value
+    return Words(read_text(table, f"{stem}_da", place), read_text(table, f"{stem}_en", place))
