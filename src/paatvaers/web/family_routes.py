@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 
-import httpx2
 from authlib.integrations.starlette_client import (  # type: ignore[import-untyped]
     StarletteOAuth2App,
 )
@@ -44,12 +43,11 @@ from paatvaers.web.auth import CSRF_FIELD, NotLoggedIn, check_csrf
 from paatvaers.web.deps import LanguageDep, SessionDep
 from paatvaers.web.i18n import Language
 from paatvaers.web.oidc import (
-    PROVIDER_UNAVAILABLE,
     LoginRefused,
     Problem,
     finish_authorization,
     problem_page,
-    redirect_uri,
+    start_login,
 )
 from paatvaers.web.purposes import Purpose
 from paatvaers.web.rendering import page, templates
@@ -229,16 +227,9 @@ async def citizen_login(request: Request, lang: LanguageDep) -> Response:
     if client is None:
         return Response(status_code=404)
     settings: Settings = request.app.state.settings
-    try:
-        metadata = await client.load_server_metadata()
-        if metadata.get("issuer") != settings.citizen_oidc_issuer:
-            raise LoginRefused(PROVIDER_UNAVAILABLE, "discovery names another issuer")
-        response: Response = await client.authorize_redirect(
-            request, redirect_uri(request, "citizen_oidc_callback")
-        )
-    except (httpx2.HTTPError, ValueError, LoginRefused):
-        return problem_page(request, lang, PROVIDER_UNAVAILABLE)
-    return response
+    return await start_login(
+        request, lang, client, settings.citizen_oidc_issuer, "citizen_oidc_callback"
+    )
 
 
 @router.get(HOME + "/log-ind/callback", name="citizen_oidc_callback")

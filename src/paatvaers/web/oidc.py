@@ -172,13 +172,25 @@ async def oidc_login(request: Request, lang: LanguageDep) -> Response:
     if client is None:
         return Response(status_code=404)
     settings: Settings = request.app.state.settings
+    return await start_login(request, lang, client, settings.oidc_issuer, "oidc_callback")
+
+
+async def start_login(
+    request: Request,
+    lang: Language,
+    client: StarletteOAuth2App,
+    issuer: str | None,
+    callback_route: str,
+) -> Response:
+    """Send the browser to `client`'s provider, once its discovery document names `issuer`
+    (the professionals' login and the citizens' share this)."""
     try:
         metadata = await client.load_server_metadata()
         # OpenID Connect Discovery 1.0 §4.3: the document must name the issuer it was asked for.
-        if metadata.get("issuer") != settings.oidc_issuer:
+        if metadata.get("issuer") != issuer:
             raise LoginRefused(PROVIDER_UNAVAILABLE, "discovery names another issuer")
         response: Response = await client.authorize_redirect(
-            request, redirect_uri(request, "oidc_callback")
+            request, redirect_uri(request, callback_route)
         )
     except (httpx2.HTTPError, ValueError, LoginRefused):
         return problem_page(request, lang, PROVIDER_UNAVAILABLE)
