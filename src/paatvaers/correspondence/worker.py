@@ -27,6 +27,7 @@ from paatvaers.correspondence.transports import HttpEndpoint, Mailboxes, Transpo
 from paatvaers.medcom.errors import MessageError
 from paatvaers.settings import Settings
 from paatvaers.store.db import session_factory, transaction
+from paatvaers.store.polling import poll
 from paatvaers.store.tables import MedcomEndpointRow, MedcomQuarantineRow
 
 log = logging.getLogger(__name__)
@@ -43,14 +44,7 @@ class Worker:
 
     def run(self, stop: threading.Event, interval: float = 1.0) -> None:
         log.info("worker_started", extra={"mailboxes": str(self.mailboxes.root)})
-        while not stop.is_set():
-            try:
-                busy = self.once()
-            except OperationalError as exc:  # the database is away: wait for it
-                log.warning("worker_database_unavailable", extra={"error": str(exc)[:200]})
-                busy = 0
-            if not busy:
-                stop.wait(interval)
+        poll(self.once, stop, interval, log, "worker")
 
     def once(self) -> int:
         """Receive everything waiting, then send everything due; how much was done."""

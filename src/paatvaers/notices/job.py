@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, func, or_, select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from paatvaers.access.engine import ConsentLookup
@@ -39,6 +38,7 @@ from paatvaers.notices.revealing import Change, ConsentServiceDown, reveal
 from paatvaers.settings import Settings
 from paatvaers.sources.consent.client import ConsentClient
 from paatvaers.store.db import session_factory, transaction
+from paatvaers.store.polling import poll
 from paatvaers.store.tables import (
     ChildRow,
     InvolvementChangeRow,
@@ -76,14 +76,7 @@ class NoticeJob:
         return taken
 
     def run(self, stop: threading.Event, interval: float = 5.0) -> None:
-        while not stop.is_set():
-            try:
-                busy = self.once()
-            except OperationalError as exc:  # the database is away: wait for it
-                log.warning("notice_job_database_unavailable", extra={"error": str(exc)[:200]})
-                busy = 0
-            if not busy:
-                stop.wait(interval)
+        poll(self.once, stop, interval, log, "notice_job")
 
     def process_next(self) -> bool:
         """Take the oldest due change nobody else holds; False when there is none."""
