@@ -29,6 +29,7 @@ from paatvaers.sources.base import SourceName
 from paatvaers.sources.registry import INGEST_ORDER
 from paatvaers.store import db
 from paatvaers.store.db import configured_database
+from paatvaers.store.polling import run_until_signalled
 from paatvaers.store.population_writer import replace_population, write_local_staff_and_run
 from paatvaers.store.repositories import StaffRepository
 
@@ -245,8 +246,6 @@ def worker_command(
     interval: Annotated[float, typer.Option(min=0.05, help="Seconds between idle polls.")] = 1.0,
 ) -> None:
     """Receive and send MedCom messages (the mailboxes and the outbox) until stopped."""
-    import signal  # noqa: PLC0415
-    import threading  # noqa: PLC0415
 
     from paatvaers.correspondence.worker import worker_for  # noqa: PLC0415
     from paatvaers.web.logging import configure_logging  # noqa: PLC0415
@@ -262,10 +261,7 @@ def worker_command(
         if once:
             console.print(f"{worker.once()} meddelelser behandlet")
             return
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        worker.run(stop, interval)
+        run_until_signalled(lambda stop: worker.run(stop, interval))
     finally:
         engine.dispose()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,6 +12,7 @@ from paatvaers.notices.job import job_for
 from paatvaers.settings import Settings
 from paatvaers.sources.consent.client import ConsentClient
 from paatvaers.store import db
+from paatvaers.store.polling import run_until_signalled
 
 app = typer.Typer(help="Notifikationer om nye involverede aktører.", no_args_is_help=True)
 
@@ -47,10 +46,7 @@ def run(
             if once:
                 typer.echo(f"{job.once()} ændringer behandlet")
                 return
-            stop = threading.Event()
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            signal.signal(signal.SIGINT, lambda *_: stop.set())
-            job.run(stop, interval)
+            run_until_signalled(lambda stop: job.run(stop, interval))
     finally:
         engine.dispose()
 

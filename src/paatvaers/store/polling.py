@@ -4,6 +4,7 @@ when there was nothing, and outlast a database that is away."""
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Callable
 
@@ -24,3 +25,12 @@ def poll(
             busy = 0
         if not busy:
             stop.wait(interval)
+
+
+def run_until_signalled(run: Callable[[threading.Event], None]) -> None:
+    """`run(stop)` in the foreground until SIGTERM or SIGINT sets `stop` (the commands
+    `paatvaers worker` and `paatvaers notices run`)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run(stop)
